@@ -1,0 +1,34 @@
+{#- Normalise each indicator (direction applied first): min-max to [lower, upper] per year or
+    pooled over all years (panel), or z-score (mean 0, sd 1, as COINr's n_zscore default).
+    A constant indicator has no spread and gives null, which aggregation skips (as COINr). -#}
+{% set method = var('normalise') %}
+{% set lower = var('range_lower') | float %}
+{% set upper = var('range_upper') | float %}
+{% if method not in ('minmax', 'minmax_panel', 'zscore') %}
+{{ exceptions.raise_compiler_error("normalise must be minmax, minmax_panel or zscore, got " ~ method) }}
+{% endif %}
+{% set by_year = method != 'minmax_panel' %}
+with oriented as (
+    select t.unit_code, t.year, t.icode, t.value * f.direction as x
+    from {{ ref('eng_treated') }} as t
+    join {{ ref('eng_framework') }} as f on f.icode = t.icode and f.level = 1
+),
+stats as (
+    select {% if by_year %}year, {% endif %}icode,
+           min(x) as x_min, max(x) as x_max, avg(x) as x_mean, stddev_samp(x) as x_sd
+    from oriented
+    group by {% if by_year %}year, {% endif %}icode
+)
+select
+    o.unit_code,
+    o.year,
+    o.icode,
+{% if method == 'zscore' %}
+    case when s.x_sd > 0 then (o.x - s.x_mean) / s.x_sd end as value
+{% else %}
+    case when s.x_max > s.x_min
+        then (o.x - s.x_min) / (s.x_max - s.x_min) * ({{ upper }} - {{ lower }}) + {{ lower }}
+    end as value
+{% endif %}
+from oriented as o
+join stats as s on s.icode = o.icode{% if by_year %} and s.year = o.year{% endif %}

@@ -1,0 +1,69 @@
+{#- The city index's indicators in the engine's long form (unit, year, indicator, value).
+    Missing stays missing (no row): the engine screens and aggregation skips it. -#}
+with cities as (
+    select city_id, country_iso3, country_fips, local_langs from {{ ref('stg_registry__cities') }}
+),
+media_volume as (
+    select city_id, year, 'media_volume' as icode, sum(article_count)::double as value
+    from {{ ref('stg_gdelt__volume') }}
+    group by city_id, year
+),
+media_reach as (
+    select s.city_id, s.year, 'media_reach' as icode,
+           count(distinct s.source_country)::double as value
+    from {{ ref('stg_gdelt__source_countries') }} as s
+    join cities as c using (city_id)
+    where s.value > 0 and s.source_fips is distinct from c.country_fips
+    group by s.city_id, s.year
+),
+media_tone as (
+    -- Article-weighted: a day with many articles counts for more than a quiet day.
+    select t.city_id, t.year, 'media_tone' as icode,
+           sum(t.avg_tone * v.article_count) / nullif(sum(v.article_count), 0) as value
+    from {{ ref('stg_gdelt__tone') }} as t
+    join {{ ref('stg_gdelt__volume') }} as v using (city_id, year, date)
+    group by t.city_id, t.year
+),
+wiki_foreign_views as (
+    select p.city_id, p.year, 'wiki_foreign_views' as icode, sum(p.views)::double as value
+    from {{ ref('stg_wikimedia__pageviews') }} as p
+    join cities as c using (city_id)
+    where not list_contains(string_split(coalesce(c.local_langs, ''), '|'), p.lang)
+    group by p.city_id, p.year
+),
+wiki_editions as (
+    select city_id, year, 'wiki_editions' as icode, count(distinct site)::double as value
+    from {{ ref('stg_wikidata__sitelinks') }}
+    group by city_id, year
+),
+gdp_per_capita as (
+    -- National context: the latest observation available in the partition's response.
+    select c.city_id, w.year, 'gdp_per_capita' as icode,
+           arg_max(w.value, w.obs_year) as value
+    from {{ ref('stg_worldbank__indicators') }} as w
+    join cities as c using (country_iso3)
+    where w.indicator_id = 'NY.GDP.PCAP.CD' and w.value is not null and w.obs_year <= w.year
+    group by c.city_id, w.year
+),
+city_population as (
+    select city_id, year, 'city_population' as icode, arg_max(value, stat_year) as value
+    from {{ ref('stg_curated__city_statistics') }}
+    where indicator = 'population_agglomeration' and stat_year <= year
+    group by city_id, year
+),
+all_values as (
+    select * from media_volume
+    union all select * from media_reach
+    union all select * from media_tone
+    union all select * from wiki_foreign_views
+    union all select * from wiki_editions
+    union all select * from gdp_per_capita
+    union all select * from city_population
+),
+grid as (
+    -- Every registry city for every loaded year, so a city with no data at all is still listed.
+    select c.city_id, y.year from cities as c cross join {{ ref('stg_ingest__loaded_years') }} as y
+)
+select g.city_id as unit_code, g.year, v.icode, v.value
+from grid as g
+left join all_values as v using (city_id, year)

@@ -1,0 +1,46 @@
+{#- One row per city and year: the index score and rank, pillar scores, change on the year before. -#}
+{% set pillars = ['media', 'social', 'economy'] %}
+with scores as (
+    select * from {{ ref('fct_index_score') }}
+),
+top_code as (
+    select icode from {{ ref('eng_framework') }} where parent is null
+),
+ranking as (
+    select
+        s.city_id,
+        s.year,
+        sc.data_availability,
+        sc.included and idx.score is not null as ranked,
+        idx.score,
+        idx.rank,
+{% for pillar in pillars %}
+        max(case when s.icode = '{{ pillar }}' then s.score end) as {{ pillar }}{% if not loop.last %},{% endif %}
+{% endfor %}
+    from scores as s
+    join {{ ref('eng_screened') }} as sc on sc.unit_code = s.city_id and sc.year = s.year
+    left join scores as idx
+        on idx.city_id = s.city_id and idx.year = s.year
+        and idx.icode = (select icode from top_code)
+    group by s.city_id, s.year, sc.data_availability, sc.included, idx.score, idx.rank
+)
+select
+    r.year,
+    r.city_id,
+    c.name_en,
+    c.name_zh,
+    c.country_iso3,
+    r.ranked,
+    r.data_availability,
+    r.score,
+    r.rank,
+    r.score - previous.score as score_change,
+    previous.rank - r.rank as rank_change,
+    previous.rank as previous_rank,
+    r.media,
+    r.social,
+    r.economy
+from ranking as r
+join {{ ref('dim_city') }} as c using (city_id)
+left join ranking as previous
+    on previous.city_id = r.city_id and previous.year = r.year - 1

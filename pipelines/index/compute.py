@@ -1,0 +1,182 @@
+"""`city-index compute`: the index engine on any COINr-format framework and data.
+
+Reads iMeta and iData files, loads them into a scratch DuckDB, runs the same dbt engine models
+as the city index, and writes every unit, year and code with its value and rank.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.index.dbt_runner import run_dbt
+
+META_COLUMNS = ("Level", "iCode", "iName", "Direction", "Weight", "Parent", "Type")
+NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+class InputError(ValueError):
+    """A compute input is malformed; the message names the file, row and column."""
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Every choice of the engine; recorded with the results."""
+
+    treat: str = "none"
+    impute: str = "none"
+    normalise: str = "minmax"
+    range_lower: float = 0.0
+    range_upper: float = 100.0
+    aggregate: str = "amean"
+    screen_threshold: float = 0.0
+
+    def dbt_vars(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def read_framework(path: Path) -> pl.DataFrame:
+    """The framework in COINr's iMeta columns, checked."""
+    meta = pl.read_csv(path, infer_schema_length=0)
+    missing = [c for c in META_COLUMNS if c not in meta.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    for row_number, row in enumerate(meta.iter_rows(named=True), start=2):
+        for column in ("iCode", "Type"):
+            if not (row[column] or "").strip():
+                raise InputError(f"{path}: row {row_number}, column {column}: empty")
+        if not IDENTIFIER.match(row["iCode"]):
+            raise InputError(
+                f"{path}: row {row_number}, column iCode: invalid code {row['iCode']!r}"
+            )
+        if row["Type"] in ("Indicator", "Aggregate"):
+            for column in ("Level", "Direction", "Weight"):
+                try:
+                    float(row[column])
+                except (TypeError, ValueError):
+                    raise InputError(
+                        f"{path}: row {row_number}, column {column}: not a number {row[column]!r}"
+                    ) from None
+    if meta["iCode"].is_duplicated().any():
+        duplicate = meta.filter(meta["iCode"].is_duplicated())["iCode"][0]
+        raise InputError(f"{path}: column iCode: duplicate code {duplicate!r}")
+    return meta.select(
+        pl.col("Level").cast(pl.Int32, strict=False).alias("level"),
+        pl.col("iCode").alias("icode"),
+        pl.col("iName").alias("iname"),
+        pl.col("Direction").cast(pl.Float64, strict=False).alias("direction"),
+        pl.col("Weight").cast(pl.Float64, strict=False).alias("weight"),
+        pl.col("Parent").alias("parent"),
+        pl.col("Type").alias("type"),
+    )
+
+
+def read_data(path: Path, framework: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+    """iData in long form (unit_code, year, icode, value); True when it has a Time column."""
+    data = pl.read_csv(path, infer_schema_length=0)
+    indicators = framework.filter(pl.col("type") == "Indicator")["icode"].to_list()
+    required = ["uCode", *indicators]
+    missing = [c for c in required if c not in data.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+    has_time = "Time" in data.columns
+    data = data.with_columns(
+        pl.col("Time").cast(pl.Int32, strict=False) if has_time else pl.lit(NO_TIME).alias("Time")
+    )
+    for column in indicators:
+        parsed = data[column].cast(pl.Float64, strict=False)
+        bad = data[column].is_not_null() & (data[column] != "") & (data[column] != "NA")
+        bad = bad & parsed.is_null()
+        if bad.any():
+            row_index = int(bad.arg_true()[0])
+            raise InputError(
+                f"{path}: row {row_index + 2}, column {column}: "
+                f"not a number {data[column][row_index]!r}"
+            )
+    keys = data.select("uCode", "Time")
+    if keys.is_duplicated().any():
+        row_index = int(keys.is_duplicated().arg_true()[0])
+        raise InputError(f"{path}: row {row_index + 2}, column uCode: duplicate unit and Time")
+    long = data.select(
+        pl.col("uCode").alias("unit_code"),
+        pl.col("Time").alias("year"),
+        *[pl.col(c).cast(pl.Float64, strict=False) for c in indicators],
+    ).unpivot(index=["unit_code", "year"], variable_name="icode", value_name="value")
+    return long, has_time
+
+
+def read_groups(path: Path, column: str) -> pl.DataFrame:
+    """One unit group column of iData in long form, for group-mean imputation."""
+    data = pl.read_csv(path, infer_schema_length=0)
+    if column not in data.columns:
+        raise InputError(f"{path}: group column {column!r} not found")
+    time = pl.col("Time").cast(pl.Int32) if "Time" in data.columns else pl.lit(NO_TIME)
+    return data.select(
+        pl.col("uCode").alias("unit_code"),
+        time.alias("year"),
+        pl.lit(column).alias("group_name"),
+        pl.col(column).alias("group_value"),
+    )
+
+
+def compute(
+    framework_path: Path,
+    data_path: Path,
+    out_dir: Path,
+    config: EngineConfig,
+    *,
+    work_dir: Path | None = None,
+) -> Path:
+    """Run the engine and write out_dir/scores.csv; returns its path."""
+    framework = read_framework(framework_path)
+    long, has_time = read_data(data_path, framework)
+    if config.impute.startswith("group_mean:"):
+        groups = read_groups(data_path, config.impute.split(":", 1)[1])
+    else:
+        groups = pl.DataFrame(
+            schema={"unit_code": pl.String, "year": pl.Int32, "group_name": pl.String,
+                    "group_value": pl.String}
+        )
+    with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
+        warehouse = Path(scratch) / "scratch.duckdb"
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("create schema compute")
+            for name, frame in (("framework", framework), ("data", long), ("groups", groups)):
+                con.register("incoming", frame.to_arrow())
+                con.execute(f"create table compute.{name} as select * from incoming")
+                con.unregister("incoming")
+        run_dbt(
+            "build",
+            warehouse=warehouse,
+            dbt_vars={"engine_input": "compute", **config.dbt_vars()},
+            select="tag:engine",
+            target_path=Path(scratch) / "target",
+        )
+        with duckdb.connect(str(warehouse)) as con:  # dbt may still hold it in-process
+            scores = con.sql(
+                "select unit_code, year, icode, level, value, rank from engine.eng_scores"
+                " order by year, level, icode, unit_code"
+            ).pl()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    time = (
+        pl.col("year").cast(pl.String) if has_time else pl.lit(None, dtype=pl.String)
+    ).alias("Time")
+    result = scores.select(
+        pl.col("unit_code").alias("uCode"),
+        time,
+        pl.col("icode").alias("iCode"),
+        pl.col("level").alias("Level"),
+        pl.col("value"),
+        pl.col("rank").cast(pl.Int64),
+    )
+    target = out_dir / "scores.csv"
+    partial = target.with_suffix(".csv.partial")
+    result.write_csv(partial, float_precision=None)
+    partial.replace(target)
+    return target
