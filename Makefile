@@ -10,7 +10,7 @@ export CITY_INDEX_HOME ?= $(CURDIR)/output
 export DAGSTER_HOME ?= $(CITY_INDEX_HOME)/dagster_home
 export CITY_INDEX_WAREHOUSE ?= $(CITY_INDEX_HOME)/warehouse.duckdb
 
-.PHONY: run test ui lint bench bench-quick snapshots clean
+.PHONY: run test ui lint bench bench-quick snapshots clean validate
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,8 @@ snapshots: $(STAMP)
 
 clean:
 	rm -rf output dbt_project/target dbt_project/logs
+
+validate: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME) && cp -n dagster.yaml $(DAGSTER_HOME)/ 2>/dev/null || true
+	$(BIN)/city-index prepare >/dev/null
+	$(BIN)/dagster definitions validate -w workspace.yaml

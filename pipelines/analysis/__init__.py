@@ -1,0 +1,1 @@
+"""Analysis of an edition: Monte Carlo rank intervals, sensitivity, coherence, validation."""

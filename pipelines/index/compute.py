@@ -140,8 +140,12 @@ def compute(
         groups = read_groups(data_path, config.impute.split(":", 1)[1])
     else:
         groups = pl.DataFrame(
-            schema={"unit_code": pl.String, "year": pl.Int32, "group_name": pl.String,
-                    "group_value": pl.String}
+            schema={
+                "unit_code": pl.String,
+                "year": pl.Int32,
+                "group_name": pl.String,
+                "group_value": pl.String,
+            }
         )
     with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
         warehouse = Path(scratch) / "scratch.duckdb"
@@ -164,9 +168,9 @@ def compute(
                 " order by year, level, icode, unit_code"
             ).pl()
     out_dir.mkdir(parents=True, exist_ok=True)
-    time = (
-        pl.col("year").cast(pl.String) if has_time else pl.lit(None, dtype=pl.String)
-    ).alias("Time")
+    time = (pl.col("year").cast(pl.String) if has_time else pl.lit(None, dtype=pl.String)).alias(
+        "Time"
+    )
     result = scores.select(
         pl.col("unit_code").alias("uCode"),
         time,

@@ -48,8 +48,10 @@ def run_dbt(
     os.environ["CITY_INDEX_WAREHOUSE"] = str(warehouse)
     try:
         result = dbtRunner().invoke(
-            [*dbt_args(command, dbt_vars=dbt_vars, select=select, target_path=target_path),
-             "--quiet"]
+            [
+                *dbt_args(command, dbt_vars=dbt_vars, select=select, target_path=target_path),
+                "--quiet",
+            ]
         )
     finally:
         if previous is None:
@@ -69,9 +71,7 @@ def run_dbt(
 def ensure_manifest(target_path: Path | None = None) -> Path:
     """Parse the project so that dagster-dbt can load the manifest (never done at import time)."""
     target = target_path or PROJECT_DIR / "target"
-    result = dbtRunner().invoke(
-        [*dbt_args("parse", target_path=target), "--quiet"]
-    )
+    result = dbtRunner().invoke([*dbt_args("parse", target_path=target), "--quiet"])
     if not result.success:
         raise DbtRunError(f"dbt parse failed: {result.exception}")
     return target / "manifest.json"

@@ -1,4 +1,9 @@
-{#- The partition years for which responses were landed: the years the index can be built for. -#}
-select distinct year
-from {{ source('raw', 'api_responses') }}
+{#- The partition years for which any source landed data: the years the index is built for. -#}
+with years as (
+    select year from {{ source('raw', 'gdelt_volume') }}
+    union select year from {{ source('raw', 'wikimedia_pageviews') }}
+    union select year from {{ source('raw', 'wikidata_sitelinks') }}
+    union select year from {{ source('raw', 'worldbank_indicator') }}
+)
+select distinct year from years
 where year between {{ var('first_year') }} and {{ var('year') }}

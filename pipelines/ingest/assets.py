@@ -1,0 +1,167 @@
+"""Ingest assets: the registry, the framework and one asset per source, partitioned by year.
+
+Each source asset fetches through its real HTTP client (snapshot, live or record mode) and
+lands the responses and parsed rows in the DuckDB raw schema, replacing that year in one
+transaction.
+"""
+
+from collections.abc import Callable
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines.ingest import fetch
+from pipelines.ingest.landing import land_batch
+from pipelines.metadata import table_metadata
+from pipelines.partitions import yearly_partitions
+from pipelines.registry import load_cities
+from pipelines.settings import FRAMEWORK_CSV, landing_dir
+
+POOL = "duckdb"  # one writer at a time on the warehouse file
+
+
+class IngestConfig(dg.Config):
+    """Narrow an ingest run: only these city ids (all when empty)."""
+
+    cities: list[str] = []
+
+
+def _replace_table(warehouse: DuckDBResource, table: str, frame: pl.DataFrame) -> None:
+    """Replace a whole reference table (registry, framework) in one transaction."""
+    assert table in {"cities", "framework"}, table  # whitelist: names never come from data
+    with warehouse.get_connection() as con:
+        con.execute("create schema if not exists raw")
+        con.execute("begin")
+        try:
+            con.register("incoming", frame.to_arrow())
+            con.execute(f"create or replace table raw.{table} as select * from incoming")
+            con.unregister("incoming")
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+
+
+@dg.asset(
+    key=["raw", "cities"],
+    group_name="ingest",
+    partitions_def=yearly_partitions,
+    pool=POOL,
+    kinds={"csv", "duckdb"},
+    description="The city registry (assets/cities.csv), checked on load.",
+)
+def city_registry(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    cities = load_cities()
+    _replace_table(warehouse, "cities", cities)
+    return dg.MaterializeResult(metadata=table_metadata({"cities": cities.height}, cities))
+
+
+@dg.asset(
+    key=["raw", "framework"],
+    group_name="ingest",
+    partitions_def=yearly_partitions,
+    pool=POOL,
+    kinds={"csv", "duckdb"},
+    description="The index framework (assets/framework.csv, COINr iMeta columns).",
+)
+def index_framework(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    framework = pl.read_csv(FRAMEWORK_CSV, infer_schema_length=0).rename(
+        {
+            "Level": "level",
+            "iCode": "icode",
+            "iName": "iname",
+            "Direction": "direction",
+            "Weight": "weight",
+            "Parent": "parent",
+            "Type": "type",
+        }
+    )
+    _replace_table(warehouse, "framework", framework)
+    return dg.MaterializeResult(metadata=table_metadata({"framework": framework.height}, framework))
+
+
+# Each source lands these raw tables (besides raw.api_responses, which every source shares).
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "gdelt": ("gdelt_volume", "gdelt_tone", "gdelt_source_country"),
+    "wikimedia": ("wikimedia_pageviews", "wikimedia_missing"),
+    "wikidata": ("wikidata_sitelinks",),
+    "worldbank": ("worldbank_indicator",),
+    "curated": ("curated_city_statistics",),
+}
+
+
+def source_asset_keys(source: str) -> list[dg.AssetKey]:
+    return [dg.AssetKey(["raw", table]) for table in SOURCE_TABLES[source]]
+
+
+def _source_asset(source: str, fetcher: Callable, description: str) -> dg.AssetsDefinition:
+    @dg.multi_asset(
+        name=f"ingest_{source}",
+        specs=[
+            dg.AssetSpec(
+                key,
+                group_name="ingest",
+                deps=[city_registry],
+                kinds={"python", "duckdb"},
+                description=f"{description} (raw.{key.path[-1]})",
+            )
+            for key in source_asset_keys(source)
+        ],
+        partitions_def=yearly_partitions,
+        pool=POOL,
+    )
+    def _ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: DuckDBResource):
+        year = int(context.partition_key)
+        cities = load_cities()
+        if config.cities:
+            unknown = sorted(set(config.cities) - set(cities["id"].to_list()))
+            if unknown:
+                raise dg.Failure(f"unknown city id(s): {', '.join(unknown)}")
+            cities = cities.filter(pl.col("id").is_in(config.cities))
+        batch = fetcher(cities, year)
+        with warehouse.get_connection() as con:
+            counts = land_batch(con, batch, landing_dir())
+        context.log.info(f"{source} {year}: {len(batch.responses)} responses, rows {counts}")
+        for key in source_asset_keys(source):
+            table = key.path[-1]
+            frame = batch.tables.get(table, pl.DataFrame())
+            metadata = table_metadata({table: counts.get(table, frame.height)}, frame)
+            metadata["responses"] = len(batch.responses)
+            metadata["synthetic responses"] = sum(r.synthetic for r in batch.responses)
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+    return _ingest
+
+
+def _curated(cities: pl.DataFrame, year: int) -> fetch.SourceBatch:
+    return fetch.fetch_curated(year)
+
+
+SOURCE_ASSETS = [
+    _source_asset(
+        "gdelt",
+        fetch.fetch_gdelt,
+        "Overseas media coverage per city (GDELT DOC 2.0: volume, source countries, tone).",
+    ),
+    _source_asset(
+        "wikimedia",
+        fetch.fetch_wikimedia,
+        "Monthly user pageviews of each city's article in every registry language edition.",
+    ),
+    _source_asset(
+        "wikidata",
+        fetch.fetch_wikidata,
+        "Wikidata sitelinks of each city: titles per language and the number of editions.",
+    ),
+    _source_asset(
+        "worldbank",
+        fetch.fetch_worldbank,
+        "World Bank API v2: GDP per capita and population of the registry's countries.",
+    ),
+    _source_asset(
+        "curated",
+        _curated,
+        "Curated city statistics (assets/inputs/city_statistics.csv), validated on load.",
+    ),
+]

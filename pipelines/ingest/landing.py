@@ -1,0 +1,227 @@
+"""Land a fetched batch in DuckDB's ``raw`` schema, replacing that (source, year) atomically.
+
+Response bodies go to ``<landing_dir>/<sha256>.txt`` (content-addressed, written once), and the
+rows to the raw tables of docs/architecture.md. The delete of the old (source, year) rows and the
+insert of the new ones happen in one transaction: a failing load leaves the previous data. Table
+and column names come only from the fixed DDL below; data only travels as parameters or as a
+registered Arrow table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.fetch import SourceBatch
+
+SCHEMA = "raw"
+
+#: Column -> DuckDB type of every raw table this module writes (the whitelist).
+TABLES: dict[str, dict[str, str]] = {
+    "api_responses": {
+        "source": "VARCHAR",
+        "request_key": "VARCHAR",
+        "url": "VARCHAR",
+        "params": "VARCHAR",  # JSON text
+        "status": "INTEGER",
+        "content_type": "VARCHAR",
+        "retrieved_at": "TIMESTAMP",  # UTC
+        "sha256": "VARCHAR",
+        "body_path": "VARCHAR",
+        "synthetic": "BOOLEAN",
+        "year": "INTEGER",
+    },
+    "gdelt_volume": {
+        "city_id": "VARCHAR",
+        "date": "DATE",
+        "article_count": "BIGINT",
+        "norm_total": "BIGINT",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "gdelt_tone": {
+        "city_id": "VARCHAR",
+        "date": "DATE",
+        "avg_tone": "DOUBLE",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "gdelt_source_country": {
+        "city_id": "VARCHAR",
+        "date": "DATE",
+        "source_country": "VARCHAR",
+        "source_fips": "VARCHAR",
+        "value": "DOUBLE",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "wikimedia_pageviews": {
+        "city_id": "VARCHAR",
+        "lang": "VARCHAR",
+        "article": "VARCHAR",
+        "month": "DATE",
+        "views": "BIGINT",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "wikimedia_missing": {
+        "city_id": "VARCHAR",
+        "lang": "VARCHAR",
+        "article": "VARCHAR",
+        "status": "INTEGER",
+        "detail": "VARCHAR",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "wikidata_sitelinks": {
+        "city_id": "VARCHAR",
+        "qid": "VARCHAR",
+        "site": "VARCHAR",
+        "title": "VARCHAR",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "worldbank_indicator": {
+        "country_iso3": "VARCHAR",
+        "indicator_id": "VARCHAR",
+        "obs_year": "INTEGER",
+        "value": "DOUBLE",
+        "last_updated": "DATE",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "curated_city_statistics": {
+        "city_id": "VARCHAR",
+        "stat_year": "INTEGER",
+        "indicator": "VARCHAR",
+        "value": "DOUBLE",
+        "unit": "VARCHAR",
+        "source_url": "VARCHAR",
+        "source_file": "VARCHAR",
+        "source_row": "INTEGER",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+}
+
+#: The tables each source owns.
+SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "gdelt": ("gdelt_volume", "gdelt_tone", "gdelt_source_country"),
+    "wikimedia": ("wikimedia_pageviews", "wikimedia_missing"),
+    "wikidata": ("wikidata_sitelinks",),
+    "worldbank": ("worldbank_indicator",),
+    "curated": ("curated_city_statistics",),
+}
+
+_FRAME_VIEW = "_landing_frame"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``raw`` and every table of the whitelist if missing."""
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    for table, columns in TABLES.items():
+        cols = ", ".join(f"{_quote(c)} {t}" for c, t in columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table} ({cols})")
+
+
+def write_bodies(batch: SourceBatch, landing_dir: Path) -> dict[str, str]:
+    """Write each body once as ``<sha256>.txt``; returns sha256 -> body_path (relative to the
+    landing folder's parent, i.e. the output home, so the warehouse can move with it)."""
+    landing_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, str] = {}
+    for response in batch.responses:
+        target = landing_dir / f"{response.sha256}.txt"
+        if not target.exists():
+            tmp = target.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(response.body.encode("utf-8"))
+            tmp.replace(target)
+        paths[response.sha256] = f"{landing_dir.name}/{target.name}"
+    return paths
+
+
+def _responses_frame(batch: SourceBatch, paths: dict[str, str]) -> pl.DataFrame:
+    seen: set[str] = set()
+    rows = []
+    for r in batch.responses:
+        if r.request_key in seen:
+            continue
+        seen.add(r.request_key)
+        rows.append(
+            {
+                "source": r.source,
+                "request_key": r.request_key,
+                "url": r.url,
+                "params": json.dumps(r.params, sort_keys=True, ensure_ascii=False),
+                "status": r.status,
+                "content_type": r.content_type,
+                "retrieved_at": r.retrieved_at.replace("Z", "").replace("+00:00", ""),
+                "sha256": r.sha256,
+                "body_path": paths[r.sha256],
+                "synthetic": r.synthetic,
+            }
+        )
+    schema = {c: pl.String for c in TABLES["api_responses"] if c != "year"}
+    schema.update({"status": pl.Int32, "synthetic": pl.Boolean})
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, year: int) -> int:
+    """Insert a frame through Arrow, casting to the whitelisted DDL types."""
+    columns = {c: t for c, t in TABLES[table].items() if c != "year"}
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise ValueError(f"frame for raw.{table} lacks column(s) {', '.join(absent)}")
+    select = ", ".join(f"CAST({_quote(c)} AS {t})" for c, t in columns.items())
+    names = ", ".join(_quote(c) for c in columns)
+    con.register(_FRAME_VIEW, frame.select(list(columns)).to_arrow())
+    try:
+        con.execute(
+            f"INSERT INTO {SCHEMA}.{table} ({names}, year) SELECT {select}, ? FROM {_FRAME_VIEW}",
+            [year],
+        )
+    finally:
+        con.unregister(_FRAME_VIEW)
+    return frame.height
+
+
+def land_batch(
+    con: duckdb.DuckDBPyConnection, batch: SourceBatch, landing_dir: Path
+) -> dict[str, int]:
+    """Replace (source, year) in its raw tables and raw.api_responses in one transaction.
+
+    Returns the number of rows inserted per table (``api_responses`` included).
+    """
+    expected = SOURCE_TABLES.get(batch.source)
+    if expected is None:
+        raise ValueError(f"unknown source {batch.source!r}")
+    if set(batch.tables) != set(expected):
+        raise ValueError(
+            f"{batch.source} batch has tables {sorted(batch.tables)}, expected {sorted(expected)}"
+        )
+    ensure_schema(con)
+    paths = write_bodies(batch, Path(landing_dir))
+    responses = _responses_frame(batch, paths)
+    counts: dict[str, int] = {}
+    con.begin()
+    try:
+        for table in expected:
+            con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE year = ?", [batch.year])
+            counts[table] = _insert(con, table, batch.tables[table], batch.year)
+        con.execute(
+            f"DELETE FROM {SCHEMA}.api_responses WHERE source = ? AND year = ?",
+            [batch.source, batch.year],
+        )
+        counts["api_responses"] = _insert(con, "api_responses", responses, batch.year)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return counts

@@ -1,0 +1,220 @@
+"""The release asset: gathers the validated edition from the warehouse and publishes it."""
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import yaml
+from dagster_duckdb import DuckDBResource
+
+from pipelines.index.dbt_runner import PROJECT_DIR
+from pipelines.partitions import yearly_partitions
+from pipelines.release.edition import (
+    ReleaseRefused,
+    code_version,
+    package_versions,
+    publish_edition,
+)
+from pipelines.release.report import EditionData, write_report
+from pipelines.settings import releases_dir, validation_dir
+
+# Tables copied into the edition's DuckDB file: (schema, table), all filtered to years <= edition.
+EDITION_TABLES = (
+    ("marts", "mart_city_ranking"),
+    ("marts", "fct_index_score"),
+    ("marts", "fct_indicator_value"),
+    ("analysis", "uncertainty"),
+    ("analysis", "sensitivity"),
+    ("analysis", "coherence"),
+    ("analysis", "pillar_alpha"),
+    ("analysis", "external_validation"),
+)
+UNDATED_TABLES = (
+    ("marts", "dim_city"),
+    ("staging", "stg_framework__indicators"),
+    ("engine", "eng_treatment_log"),
+)
+
+
+class ReleaseConfig(dg.Config):
+    """Edition number: empty means the latest existing edition of the year (or 1)."""
+
+    edition: int | None = None
+
+
+def engine_configuration() -> dict:
+    """The engine's settings as dbt_project.yml declares them (vars), recorded in the manifest."""
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    return {k: v for k, v in project["vars"].items() if k not in ("engine_input",)}
+
+
+def edition_ranking(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
+    return con.sql(
+        """
+        select r.*, u.median_rank, u.rank_p05, u.rank_p95, u.change_significant
+        from marts.mart_city_ranking as r
+        left join analysis.uncertainty as u using (city_id, year)
+        where r.year = ?
+        order by r.rank nulls last, r.name_en
+        """,
+        params=[year],
+    ).pl()
+
+
+def provenance(con: duckdb.DuckDBPyConnection, year: int) -> tuple[pl.DataFrame, list[dict]]:
+    """Per source: responses used, retrieval window, synthetic or real; and every response."""
+    responses = con.sql(
+        """
+        select distinct source, url, retrieved_at, sha256, synthetic, status
+        from raw.api_responses where year <= ? order by source, url
+        """,
+        params=[year],
+    ).pl()
+    summary = (
+        responses.group_by("source")
+        .agg(
+            pl.len().alias("responses"),
+            pl.col("synthetic").any().alias("synthetic"),
+            pl.col("retrieved_at").min().cast(pl.String).alias("retrieved_at_min"),
+            pl.col("retrieved_at").max().cast(pl.String).alias("retrieved_at_max"),
+        )
+        .with_columns(
+            pl.when(pl.col("synthetic"))
+            .then(pl.lit("generated deterministically in the real response format"))
+            .otherwise(pl.lit("real values"))
+            .alias("note"),
+            pl.col("source").alias("description"),
+        )
+        .sort("source")
+    )
+    return summary, responses.with_columns(pl.col("retrieved_at").cast(pl.String)).to_dicts()
+
+
+def validation_summary(year: int) -> tuple[pl.DataFrame, Path | None]:
+    """What the gate recorded for this year (written by the edition_gate check)."""
+    folder = validation_dir() / str(year)
+    summary_file = folder / "summary.json"
+    if not summary_file.exists():
+        raise dg.Failure(f"no validation result for {year}: the edition gate has not run")
+    summary = json.loads(summary_file.read_text())
+    docs = folder / "docs"
+    return pl.DataFrame(summary["suites"]), docs if docs.is_dir() else None
+
+
+def write_edition_database(con: duckdb.DuckDBPyConnection, path: Path, year: int) -> None:
+    """The analysts' file: the edition's marts and analysis tables (opened read-only by them)."""
+    con.execute("attach ? as edition", [str(path)])
+    try:
+        for schema in ("marts", "analysis", "provenance"):
+            con.execute(f"create schema edition.{schema}")
+        for schema, table in EDITION_TABLES:
+            con.execute(
+                f"create table edition.{schema}.{table} as "
+                f"select * from {schema}.{table} where year <= ?",
+                [year],
+            )
+        for schema, table in UNDATED_TABLES:
+            target_schema = "marts" if schema != "analysis" else schema
+            con.execute(
+                f"create table edition.{target_schema}.{table} as select * from {schema}.{table}"
+            )
+        con.execute(
+            "create table edition.provenance.api_responses as "
+            "select * exclude (body_path) from raw.api_responses where year <= ?",
+            [year],
+        )
+    finally:
+        con.execute("detach edition")
+
+
+@dg.asset(
+    group_name="release",
+    partitions_def=yearly_partitions,
+    pool="duckdb",
+    deps=[dg.AssetKey("index_analysis")],
+    kinds={"duckdb", "html", "parquet"},
+    description=(
+        "The released edition: releases/<year>/edition-<n>/ with index.csv, index.parquet, the "
+        "analysts' DuckDB file, report.html, Data Docs and manifest.json. Built in a temporary "
+        "folder and renamed into place; immutable once released."
+    ),
+)
+def annual_release(
+    context: dg.AssetExecutionContext, config: ReleaseConfig, warehouse: DuckDBResource
+) -> dg.MaterializeResult:
+    year = int(context.partition_key)
+    validation, docs = validation_summary(year)
+    generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    version = code_version()
+
+    with warehouse.get_connection() as con:
+        ranking = edition_ranking(con, year)
+        history = con.sql(
+            "select year, city_id, name_en, name_zh, score, rank from marts.mart_city_ranking"
+            " where year <= ? and ranked order by year, rank",
+            params=[year],
+        ).pl()
+        framework = con.sql("select * from staging.stg_framework__indicators").pl()
+        analysis = {
+            table: con.sql(
+                f"select * exclude (year) from analysis.{table} where year = ?", params=[year]
+            ).pl()
+            for table in ("coherence", "pillar_alpha", "external_validation", "sensitivity")
+        }
+        sources, responses = provenance(con, year)
+
+        def build(folder: Path, edition: int) -> dict:
+            ranking.write_csv(folder / "index.csv")
+            ranking.write_parquet(folder / "index.parquet")
+            write_edition_database(con, folder / f"city_index_{year}.duckdb", year)
+            write_report(
+                EditionData(
+                    year=year,
+                    edition=edition,
+                    generated_at=generated_at,
+                    code_version=version,
+                    ranking=ranking,
+                    history=history,
+                    framework=framework,
+                    coherence=analysis["coherence"],
+                    pillar_alpha=analysis["pillar_alpha"],
+                    external_validation=analysis["external_validation"],
+                    provenance=sources,
+                    validation=validation,
+                    config=engine_configuration(),
+                ),
+                folder / "report.html",
+            )
+            if docs is not None:
+                shutil.copytree(docs, folder / "validation")
+            return {
+                "generated_at": generated_at,
+                "code_version": version,
+                "versions": package_versions(),
+                "framework": framework.to_dicts(),
+                "configuration": engine_configuration(),
+                "validation": validation.to_dicts(),
+                "sources": sources.to_dicts(),
+                "responses": responses,
+                "synthetic_sources": sources.filter(pl.col("synthetic"))["source"].to_list(),
+            }
+
+        try:
+            outcome = publish_edition(releases_dir(), year, config.edition, build)
+        except ReleaseRefused as refused:
+            raise dg.Failure(str(refused)) from refused
+
+    context.log.info(outcome.message)
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(outcome.path)),
+            "edition": outcome.edition,
+            "created": outcome.created,
+            "message": outcome.message,
+            "dagster/row_count": ranking.height,
+        }
+    )

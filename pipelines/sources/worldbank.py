@@ -1,0 +1,202 @@
+"""World Bank API v2 client and parsers: national indicators for the cities' countries.
+
+Bodies are ``[meta, rows]`` pages; ``rows`` is ``null`` when there is nothing. Errors come back
+with status 200 as ``[{"message": [...]}]``, and one bad country code refuses a whole batch, so
+a refused batch is retried country by country and only the bad codes are reported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import polars as pl
+
+from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+
+INDICATORS = ("NY.GDP.PCAP.CD", "SP.POP.TOTL")
+PER_PAGE = 1000
+BATCH_SIZE = 60
+WINDOW_YEARS = 5
+INVALID_VALUE_ID = "120"
+
+INDICATOR_SCHEMA = {
+    "country_iso3": pl.String,
+    "indicator_id": pl.String,
+    "obs_year": pl.Int32,
+    "value": pl.Float64,
+    "last_updated": pl.Date,
+    "response_sha256": pl.String,
+}
+
+
+class WorldBankAPIError(SourceError):
+    """An error envelope (status 200); ``error_id`` 120 = invalid value, 175 = no indicator."""
+
+    def __init__(self, response: RecordedResponse, error_id: str, key: str, value: str) -> None:
+        self.error_id = error_id
+        super().__init__(
+            response.source, response.url, response.status, f"error {error_id} ({key}): {value}"
+        )
+
+
+def indicator_request(
+    countries: Iterable[str], indicator: str, start: int, end: int, page: int = 1
+) -> tuple[str, dict[str, str]]:
+    """Path and params of one page; country codes sorted so the request key is stable."""
+    codes = sorted(set(countries))
+    if not codes:
+        raise ValueError("no country codes")
+    path = f"/v2/country/{';'.join(codes)}/indicator/{indicator}"
+    params = {
+        "format": "json",
+        "date": f"{start}:{end}",
+        "per_page": str(PER_PAGE),
+        "page": str(page),
+    }
+    return path, params
+
+
+def window(year: int) -> tuple[int, int]:
+    """Observation years requested for partition ``year``: the five years before and the year."""
+    return year - WINDOW_YEARS, year
+
+
+def to_float(value: Any) -> float | None:
+    """Values may be numbers, numeric strings (older bodies) or null."""
+    if value is None or value == "":
+        return None
+    return float(value)
+
+
+def parse_page(response: RecordedResponse) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """(meta, rows) of one page; raises WorldBankAPIError on an error envelope."""
+    try:
+        data = json.loads(response.body)
+    except ValueError as exc:
+        raise SourceError(response.source, response.url, response.status, "invalid JSON") from exc
+    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+        raise SourceError(response.source, response.url, response.status, "unexpected body")
+    if "message" in data[0]:
+        message = (data[0]["message"] or [{}])[0]
+        raise WorldBankAPIError(
+            response,
+            str(message.get("id", "")),
+            str(message.get("key", "")),
+            str(message.get("value", "")),
+        )
+    meta = data[0]
+    rows = data[1] if len(data) > 1 and data[1] is not None else []
+    return meta, rows
+
+
+def page_rows(response: RecordedResponse) -> tuple[int, pl.DataFrame]:
+    """(number of pages, raw.worldbank_indicator rows) of one page; aggregates without ISO3
+    codes are dropped."""
+    meta, rows = parse_page(response)
+    vintage = meta.get("lastupdated") or None
+    out = [
+        {
+            "country_iso3": row["countryiso3code"],
+            "indicator_id": row["indicator"]["id"],
+            "obs_year": int(row["date"]),
+            "value": to_float(row.get("value")),
+            "last_updated": vintage,
+            "response_sha256": response.sha256,
+        }
+        for row in rows
+        if row.get("countryiso3code")
+    ]
+    frame = pl.DataFrame(out, schema={**INDICATOR_SCHEMA, "last_updated": pl.String}).with_columns(
+        pl.col("last_updated").str.to_date("%Y-%m-%d", strict=False)
+    )
+    return int(meta.get("pages") or 0), frame
+
+
+@dataclass
+class IndicatorResult:
+    """Everything one indicator fetch produced, including the refused codes."""
+
+    responses: list[RecordedResponse] = field(default_factory=list)
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    bad_countries: list[str] = field(default_factory=list)
+
+    def table(self) -> pl.DataFrame:
+        if not self.frames:
+            return pl.DataFrame([], schema=INDICATOR_SCHEMA)
+        return pl.concat(self.frames)
+
+
+class WorldBankClient(SourceClient):
+    """World Bank API v2: no key, no documented limit; clients keep to about 1 request/s."""
+
+    NAME: ClassVar[str] = "worldbank"
+    BASE_URL: ClassVar[str] = "https://api.worldbank.org"
+    MIN_INTERVAL: ClassVar[float] = 1.0
+
+    def page(
+        self, countries: Iterable[str], indicator: str, start: int, end: int, page: int = 1
+    ) -> RecordedResponse:
+        path, params = indicator_request(countries, indicator, start, end, page)
+        return self.get(path, params)
+
+    def _all_pages(
+        self, countries: list[str], indicator: str, start: int, end: int, result: IndicatorResult
+    ) -> None:
+        """Fetch pages 1..pages of one request; raises WorldBankAPIError before adding rows."""
+        responses: list[RecordedResponse] = []
+        frames: list[pl.DataFrame] = []
+        page, pages = 1, 1
+        while page <= pages:
+            response = self.page(countries, indicator, start, end, page)
+            responses.append(response)
+            try:
+                pages, frame = page_rows(response)
+            except WorldBankAPIError:
+                result.responses.extend(responses)  # the refusal itself is evidence
+                raise
+            frames.append(frame)
+            page += 1
+        result.responses.extend(responses)
+        result.frames.extend(frames)
+
+    def indicator(
+        self, countries: Iterable[str], indicator: str, start: int, end: int
+    ) -> IndicatorResult:
+        """All pages for all countries; a batch refused with error 120 is split country by
+        country so one bad code does not lose the others."""
+        result = IndicatorResult()
+        codes = sorted(set(countries))
+        for start_index in range(0, len(codes), BATCH_SIZE):
+            batch = codes[start_index : start_index + BATCH_SIZE]
+            try:
+                self._all_pages(batch, indicator, start, end, result)
+            except WorldBankAPIError as exc:
+                if exc.error_id != INVALID_VALUE_ID:
+                    raise
+                if len(batch) == 1:
+                    result.bad_countries.extend(batch)
+                else:
+                    self._one_by_one(batch, indicator, start, end, result)
+        if len(codes) > 1 and len(result.bad_countries) == len(codes):
+            raise SourceError(
+                self.source,
+                self.url_for(*indicator_request(codes, indicator, start, end)),
+                200,
+                f"every country was refused for {indicator} {start}:{end}; "
+                "the request itself is probably invalid",
+            )
+        return result
+
+    def _one_by_one(
+        self, codes: list[str], indicator: str, start: int, end: int, result: IndicatorResult
+    ) -> None:
+        for code in codes:
+            try:
+                self._all_pages([code], indicator, start, end, result)
+            except WorldBankAPIError as exc:
+                if exc.error_id != INVALID_VALUE_ID:
+                    raise
+                result.bad_countries.append(code)

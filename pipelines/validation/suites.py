@@ -1,0 +1,100 @@
+"""Suite files and their parameters (no GX import here, so callers stay cheap to import).
+
+Suites live in the repository as `gx/expectations/<suite>.json` in GX's own serialized
+ExpectationSuite layout (`name`, `expectations: [{type, kwargs, meta}]`). Why this layout and
+not a private format: GX itself validates every file when it is turned into an
+`ExpectationSuite` (unknown expectation types or bad kwargs fail loudly at load), and the files
+stay readable by any GX tooling. Why they are loaded by `gate.py` instead of pointing a file
+context at `gx/`: a GX file context writes runtime state (ids, `uncommitted/`, validation
+results) next to its suites, and that must never land in the repository; the runner copies the
+suites into a context under a runtime folder instead.
+
+Thresholds are suite parameters (`{"$PARAMETER": name}`), supplied per run; see
+`PARAMETER_DOCS` and `default_parameters`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+SUITES_DIR = Path(__file__).resolve().parents[2] / "gx" / "expectations"
+
+PARAMETER_DOCS: dict[str, str] = {
+    "year": "partition year: every row's `year` column must equal it",
+    "year_start": "first instant of the year (datetime): earliest allowed date / month",
+    "year_end": "last instant of the year (datetime): latest allowed date / month",
+    "min_cities": "least distinct city_id per raw table (registry size x coverage share)",
+    "min_countries": "least distinct country_iso3 in World Bank data (registry countries x share)",
+    "obs_year_min": "earliest World Bank observation year accepted (look-back window)",
+    "obs_year_max": "latest World Bank observation year accepted",
+    "min_city_availability": "least share of a city's indicators with a raw value (0..1)",
+    "max_imputed_share": "largest share of imputed indicator values in the year (0..1)",
+    "max_rank_change": "largest |rank_change| accepted without a change_reason",
+    "weight_sum_tolerance": "largest |sum of weights - 1| accepted per parent",
+}
+
+
+def suite_names() -> list[str]:
+    """All suites kept in the repository."""
+    return sorted(p.stem for p in SUITES_DIR.glob("*.json"))
+
+
+def suite_document(name: str) -> dict[str, Any]:
+    """The suite file as a dict (GX ExpectationSuite JSON)."""
+    path = SUITES_DIR / f"{name}.json"
+    if not path.is_file():
+        raise KeyError(f"unknown validation suite {name!r}; known: {', '.join(suite_names())}")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("name") != name:
+        raise ValueError(f"{path} declares name {doc.get('name')!r}, expected {name!r}")
+    return doc
+
+
+def _collect_parameters(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        if "$PARAMETER" in node:
+            found.add(str(node["$PARAMETER"]))
+        for value in node.values():
+            _collect_parameters(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _collect_parameters(value, found)
+
+
+def required_parameters(name: str) -> set[str]:
+    """Suite parameters referenced by a suite (checked before GX runs: no silent defaults)."""
+    found: set[str] = set()
+    _collect_parameters(suite_document(name)["expectations"], found)
+    return found
+
+
+def default_parameters(
+    year: int,
+    *,
+    registry_size: int,
+    registry_countries: int,
+    coverage_share: float = 0.9,
+    worldbank_lookback: int = 5,
+    min_city_availability: float = 0.5,
+    max_imputed_share: float = 0.3,
+    max_rank_change: int = 20,
+    weight_sum_tolerance: float = 1e-6,
+) -> dict[str, Any]:
+    """Every suite parameter for one edition, from the registry size and configured shares."""
+    return {
+        "year": year,
+        "year_start": dt.datetime(year, 1, 1),
+        "year_end": dt.datetime(year, 12, 31, 23, 59, 59, 999999),
+        "min_cities": math.ceil(registry_size * coverage_share),
+        "min_countries": math.ceil(registry_countries * coverage_share),
+        "obs_year_min": year - worldbank_lookback,
+        "obs_year_max": year,
+        "min_city_availability": min_city_availability,
+        "max_imputed_share": max_imputed_share,
+        "max_rank_change": max_rank_change,
+        "weight_sum_tolerance": weight_sum_tolerance,
+    }

@@ -1,0 +1,33 @@
+"""Shared fixtures: a whole pipeline home (warehouse, Dagster instance, releases) in a temp dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PIPELINE_ENV = ("CITY_INDEX_HOME", "DAGSTER_HOME", "CITY_INDEX_WAREHOUSE", "CITY_INDEX_MODE")
+
+
+@pytest.fixture(scope="session")
+def pipeline_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Point every run of this session at a temporary output folder, offline snapshot mode."""
+    home = tmp_path_factory.mktemp("city_index_home")
+    saved = {name: os.environ.get(name) for name in PIPELINE_ENV}
+    os.environ["CITY_INDEX_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
+    os.environ["CITY_INDEX_WAREHOUSE"] = str(home / "warehouse.duckdb")
+    os.environ["CITY_INDEX_MODE"] = "snapshot"
+    from pipelines.index.dbt_runner import ensure_manifest
+    from pipelines.settings import apply_environment_defaults
+
+    apply_environment_defaults()
+    ensure_manifest()  # dagster-dbt reads the manifest when the definitions are imported
+    yield home
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -1,0 +1,120 @@
+"""The annual edition end to end on the embedded snapshot: real Dagster runs in a real instance,
+real dbt builds, the Great Expectations gate and the release folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines import cli
+from pipelines.registry import load_cities
+
+pytestmark = pytest.mark.slow
+YEAR = 2025
+REPLICATIONS = 200
+
+
+def digest_tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def first_release(pipeline_home: Path) -> Path:
+    cli.ingest(YEAR - 1)  # the year before: for the change against the previous edition
+    return cli.release(YEAR, None, REPLICATIONS, history_from=YEAR - 1)
+
+
+def test_release_ranks_every_city_with_scores_in_range(first_release: Path) -> None:
+    assert first_release.name == "edition-1"
+    assert first_release.parent.name == str(YEAR)
+    index = pl.read_csv(first_release / "index.csv")
+    assert sorted(index["city_id"].to_list()) == sorted(load_cities()["id"].to_list())
+    assert index["ranked"].all()
+    assert index["score"].min() >= 0 and index["score"].max() <= 100
+    assert sorted(index["rank"].to_list())[0] == 1
+    assert index["rank_change"].is_not_null().any()  # the 2024 ranking exists for the change
+    assert (index["rank_p05"] <= index["median_rank"]).all()
+    assert pl.read_parquet(first_release / "index.parquet").equals(index, null_equal=True)
+
+
+def test_manifest_lists_every_file_with_its_checksum(first_release: Path) -> None:
+    manifest = json.loads((first_release / "manifest.json").read_text())
+    files = digest_tree(first_release)
+    files.pop("manifest.json")
+    assert manifest["files"] == files
+    assert {"gdelt", "wikimedia", "worldbank"} <= {s["source"] for s in manifest["sources"]}
+    assert "gdelt" in manifest["synthetic_sources"]
+    assert "worldbank" not in manifest["synthetic_sources"]
+    assert manifest["versions"]["dbt-core"].startswith("1.11")
+    assert all(len(r["sha256"]) == 64 for r in manifest["responses"])
+
+
+def test_report_and_analyst_database(first_release: Path) -> None:
+    report = (first_release / "report.html").read_text()
+    assert "synthetic" in report.lower()
+    assert "Xi&#39;an" in report and "西安" in report
+    database = first_release / f"city_index_{YEAR}.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        ranked = con.execute(
+            "select count(*) from marts.mart_city_ranking where year = ? and ranked", [YEAR]
+        ).fetchall()[0][0]
+        years = con.sql("select distinct year from marts.mart_city_ranking order by 1").fetchall()
+    assert ranked == len(load_cities())
+    assert [y[0] for y in years] == [YEAR - 1, YEAR]
+
+
+def test_runs_are_recorded_in_the_dagster_instance(first_release: Path) -> None:
+    runs = dg.DagsterInstance.get().get_runs()
+    assert {run.job_name for run in runs} >= {"ingest", "annual_edition"}
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+
+
+def test_same_numbers_again_is_a_no_op(first_release: Path) -> None:
+    before = digest_tree(first_release)
+    again = cli.release(YEAR, None, REPLICATIONS, history_from=YEAR - 1)
+    assert again == first_release
+    assert digest_tree(first_release) == before
+    assert sorted(p.name for p in first_release.parent.iterdir()) == ["edition-1"]
+
+
+def test_bad_raw_data_is_refused_and_the_edition_is_untouched(first_release: Path) -> None:
+    before = digest_tree(first_release)
+    warehouse = Path(first_release).parents[2] / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        # A negative count and a duplicated city-day, as a broken source would deliver them.
+        con.execute(
+            "insert into raw.gdelt_volume by name select * replace (-5 as article_count)"
+            " from raw.gdelt_volume where year = ? limit 1",
+            [YEAR],
+        )
+    job = cli._definitions().resolve_job_def("annual_edition")
+    not_ingest = dg.AssetSelection.all() - dg.AssetSelection.groups("ingest")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.get(),
+        partition_key=str(YEAR),
+        run_config={
+            "ops": {
+                "annual_release": {"config": {"edition": 2}},
+                "index_analysis": {"config": {"replications": 50}},
+            }
+        },
+        asset_selection=list(not_ingest.resolve(cli._definitions().resolve_asset_graph())),
+        raise_on_error=False,
+    )
+    assert not result.success
+    report = cli.failure_report(result)
+    assert "edition_gate" in report
+    assert "expect_column_values_to_be_between on article_count" in report
+    assert "expect_compound_columns_to_be_unique" in report
+    assert not (first_release.parent / "edition-2").exists()
+    assert digest_tree(first_release) == before
