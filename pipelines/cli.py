@@ -19,7 +19,16 @@ from pipelines.settings import (
     warehouse_path,
 )
 
-SOURCES = ("gdelt", "wikimedia", "wikidata", "worldbank", "curated")
+SOURCES = (
+    "gdelt",
+    "wikimedia",
+    "wikidata",
+    "worldbank",
+    "curated",
+    "hackernews",
+    "stackexchange",
+    "social",
+)
 MODES = ("snapshot", "live", "record")
 
 
@@ -75,10 +84,11 @@ def failure_report(result) -> str:
 def run_job(name: str, year: int, *, run_config: dict | None = None, asset_selection=None):
     """Execute a job for one year's partition as a run recorded in the instance."""
     job = _definitions().resolve_job_def(name)
+    quiet_console = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     result = job.execute_in_process(
         instance=_instance(),
         partition_key=str(year),
-        run_config=run_config or {},
+        run_config={**quiet_console, **(run_config or {})},
         asset_selection=asset_selection,
         raise_on_error=False,
         tags={"city_index/command": name},

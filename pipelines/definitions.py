@@ -7,12 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 
 from pipelines.analysis.assets import index_analysis
 from pipelines.index.assets import city_index_models, dbt_project
 from pipelines.ingest.assets import SOURCE_ASSETS, city_registry, index_framework
 from pipelines.release.assets import annual_release
+from pipelines.resources import WarehouseResource
 from pipelines.settings import apply_environment_defaults
 from pipelines.validation.edition_gate import edition_gate
 
@@ -50,7 +50,7 @@ defs = dg.Definitions(
     jobs=[ingest_job, annual_edition_job],
     schedules=[annual_schedule],
     resources={
-        "warehouse": DuckDBResource(database=dg.EnvVar("CITY_INDEX_WAREHOUSE")),
+        "warehouse": WarehouseResource(database=dg.EnvVar("CITY_INDEX_WAREHOUSE")),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
 )

@@ -40,6 +40,18 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "longitude",
 )
 
+#: Optional columns (social platforms): absent from the header = empty for every city.
+#: ``social_query``: `|`-separated name variants searched as phrases (empty = ``name_en``);
+#: ``social_exclude``: `|`-separated words whose presence excludes a mention (ambiguous names);
+#: ``bluesky_handle`` (``city.example.org``), ``mastodon_account`` (``user@server``): verified
+#: official accounts only, empty when unknown (the follower count is then missing, never zero).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "social_query",
+    "social_exclude",
+    "bluesky_handle",
+    "mastodon_account",
+)
+
 NON_EMPTY_COLUMNS: tuple[str, ...] = (
     "id",
     "name_en",
@@ -56,6 +68,10 @@ NON_EMPTY_COLUMNS: tuple[str, ...] = (
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 QID_RE = re.compile(r"^Q\d+$")
+BLUESKY_HANDLE_RE = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$")
+MASTODON_ACCOUNT_RE = re.compile(
+    r"^[A-Za-z0-9_]+([A-Za-z0-9_.-]+[A-Za-z0-9_]+)?@([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$"
+)
 
 
 class RegistryError(ValueError):
@@ -184,6 +200,8 @@ def _check_rows(path: Path, rows: list[dict[str, str]], countries: pl.DataFrame)
                     path, line, "local_langs", f"{lang!r} is not one of {' '.join(WIKI_LANGUAGES)}"
                 )
 
+        _check_social(path, line, row)
+
         for col in ("latitude", "longitude"):
             try:
                 value = float(row[col])
@@ -194,11 +212,40 @@ def _check_rows(path: Path, rows: list[dict[str, str]], countries: pl.DataFrame)
                 raise RegistryError(path, line, col, f"{value} is out of range")
 
 
+def _check_social(path: Path, line: int, row: dict[str, str]) -> None:
+    """Optional social columns: well-formed when filled (never checked against the platforms)."""
+    for col in ("social_query", "social_exclude"):
+        parts = row.get(col, "").split("|") if row.get(col, "").strip() else []
+        for part in parts:
+            if not part.strip() or '"' in part:
+                raise RegistryError(
+                    path, line, col, f"{row[col]!r}: `|`-separated terms, none empty, no quotes"
+                )
+    handle = row.get("bluesky_handle", "").strip()
+    if handle and not BLUESKY_HANDLE_RE.match(handle):
+        raise RegistryError(
+            path, line, "bluesky_handle", f"{handle!r} is not a handle like city.example.org"
+        )
+    account = row.get("mastodon_account", "").strip()
+    if account and not MASTODON_ACCOUNT_RE.match(account):
+        raise RegistryError(
+            path, line, "mastodon_account", f"{account!r} is not of the form user@server"
+        )
+
+
+def social_terms(city_row: dict) -> tuple[list[str], list[str]]:
+    """(name variants, exclusion words) for the social platforms' searches."""
+    variants = [v.strip() for v in (city_row.get("social_query") or "").split("|") if v.strip()]
+    excluded = [w.strip() for w in (city_row.get("social_exclude") or "").split("|") if w.strip()]
+    return variants or [str(city_row["name_en"]).strip()], excluded
+
+
 def load_cities(path: Path | None = None) -> pl.DataFrame:
     """Load and validate the city registry.
 
-    Returns one row per city, columns in REQUIRED_COLUMNS order, all strings except
-    latitude/longitude (Float64). Raises RegistryError naming file, row and column.
+    Returns one row per city, columns in REQUIRED_COLUMNS then OPTIONAL_COLUMNS order, all
+    strings except latitude/longitude (Float64); optional columns absent from the file are
+    empty. Raises RegistryError naming file, row and column.
     """
     path = Path(path) if path is not None else CITIES_CSV
     header, rows = _read_rows(path)
@@ -207,8 +254,9 @@ def load_cities(path: Path | None = None) -> pl.DataFrame:
             raise RegistryError(path, 1, col, "required column is missing")
     _check_rows(path, rows, load_countries())
 
-    data = {col: [r.get(col, "").strip() for r in rows] for col in REQUIRED_COLUMNS}
-    frame = pl.DataFrame(data, schema=dict.fromkeys(REQUIRED_COLUMNS, pl.String))
+    columns = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+    data = {col: [r.get(col, "").strip() for r in rows] for col in columns}
+    frame = pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String))
     return frame.with_columns(
         pl.col("latitude").cast(pl.Float64),
         pl.col("longitude").cast(pl.Float64),

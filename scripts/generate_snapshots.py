@@ -27,6 +27,14 @@ What is generated and what is real:
   the file has no value. A country absent from a file is answered like the API answers a bad
   code (error 120 for the batch, then one request per country).
 
+- Hacker News (SYNTHETIC counts, real Algolia response format): one ``/api/v1/search`` answer per
+  (city, name variant, year) with ``hitsPerPage=0`` (``hits: []``) and a generated ``nbHits``
+  from the same attention level (per-city trend, noise).
+- Stack Exchange (SYNTHETIC counts, real ``filter=total`` format ``{"total": N}``): one answer
+  per (city, name variant, site in travel/expatriates, year); Travel declines over the years as
+  the real site does, Expatriates is about a sixth of it.
+- Bluesky / Mastodon followers: nothing is generated (no registry city lists a verified handle).
+
 Files that hold recorded (live) responses are never overwritten; generated files that are no
 longer produced (e.g. after a registry change) are removed. Re-run after editing the registry.
 """
@@ -48,8 +56,15 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from pipelines.registry import WIKI_LANGUAGES, load_cities  # noqa: E402
-from pipelines.sources import gdelt, wikidata, wikimedia, worldbank  # noqa: E402
+from pipelines.registry import WIKI_LANGUAGES, load_cities, social_terms  # noqa: E402
+from pipelines.sources import (  # noqa: E402
+    gdelt,
+    hackernews,
+    stackexchange,
+    wikidata,
+    wikimedia,
+    worldbank,
+)
 from pipelines.sources.http import (  # noqa: E402
     FIRST_YEAR,
     LAST_YEAR,
@@ -379,6 +394,53 @@ def worldbank_body(
     return compact([meta, rows])
 
 
+# --- Hacker News and Stack Exchange -----------------------------------------------------------
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth for small means, a rounded normal for large ones)."""
+    if mean > 50:
+        return max(0, int(round(rng.gauss(mean, math.sqrt(mean)))))
+    limit, k, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        k += 1
+        product *= rng.random()
+    return k
+
+
+def hackernews_body(city_id: str, level: float, variant_no: int, query: str, year: int) -> str:
+    rng = rng_for(city_id, "hackernews", str(variant_no), str(year))
+    growth = rng_for(city_id, "hackernews", "growth").uniform(-0.04, 0.06)
+    share = 1.0 if variant_no == 0 else 0.12  # later variants are rarer spellings
+    mean = 10 ** (1.0 + 3.3 * level) * share * (1 + growth) ** (year - FIRST_YEAR)
+    hits = _poisson(rng, mean * rng.lognormvariate(0, 0.12))
+    path, params = hackernews.search_request(query, year)
+    echo = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return compact(
+        {
+            "hits": [],
+            "nbHits": hits,
+            "page": 0,
+            "nbPages": 0,
+            "hitsPerPage": 0,
+            "exhaustiveNbHits": True,
+            "exhaustiveTypo": True,
+            "exhaustive": {"nbHits": True, "typo": True},
+            "query": query,
+            "params": echo,
+            "processingTimeMS": 1,
+        }
+    )
+
+
+def stackexchange_body(
+    city_id: str, level: float, variant_no: int, site: str, year: int, local_en: bool
+) -> str:
+    rng = rng_for(city_id, "stackexchange", site, str(variant_no), str(year))
+    share = (1.0 if variant_no == 0 else 0.12) * (1.0 if site == "travel" else 1 / 6)
+    decline = 0.86 ** (year - FIRST_YEAR)  # Travel SE has been shrinking since 2017
+    mean = 10 ** (-0.4 + 2.7 * level) * share * decline * (1.3 if local_en else 1.0)
+    return compact({"total": _poisson(rng, mean * rng.lognormvariate(0, 0.15))})
+
+
 # --- Writing ----------------------------------------------------------------------------------
 class Writer:
     """Writes entries, never over a recorded (live) file; remembers what it wrote."""
@@ -510,6 +572,41 @@ def main() -> int:
             note=note,
         )
 
+    # Hacker News and Stack Exchange
+    note_hn = f"SYNTHETIC: {MARK}; generated nbHits (registry facts + noise), real Algolia format."
+    note_se = f"SYNTHETIC: {MARK}; generated total, real filter=total format."
+    for city in cities:
+        variants, excluded = social_terms(city)
+        level = levels[city["id"]]
+        local_en = "en" in city["local_langs"].split("|")
+        for year in YEARS:
+            for n, variant in enumerate(variants):
+                query = hackernews.build_query(variant, excluded)
+                path, params = hackernews.search_request(query, year)
+                writer.put(
+                    "hackernews",
+                    path,
+                    params,
+                    status=200,
+                    content_type="application/json; charset=utf-8",
+                    body=hackernews_body(city["id"], level, n, query, year),
+                    synthetic=True,
+                    note=note_hn,
+                )
+                query = stackexchange.build_query(variant, excluded)
+                for site in stackexchange.SITES:
+                    path, params = stackexchange.search_request(query, site, year)
+                    writer.put(
+                        "stackexchange",
+                        path,
+                        params,
+                        status=200,
+                        content_type="application/json; charset=utf-8",
+                        body=stackexchange_body(city["id"], level, n, site, year, local_en),
+                        synthetic=True,
+                        note=note_se,
+                    )
+
     # World Bank
     sources = {
         "NY.GDP.PCAP.CD": (
@@ -549,7 +646,9 @@ def main() -> int:
                     note=note,
                 )
 
-    removed = writer.prune(["gdelt", "wikimedia", "wikidata", "worldbank"])
+    removed = writer.prune(
+        ["gdelt", "wikimedia", "wikidata", "worldbank", "hackernews", "stackexchange"]
+    )
     total = sum(f.stat().st_size for f in store.root.rglob("*.json.gz"))
     for source, count in sorted(writer.counts.items()):
         size = sum(f.stat().st_size for f in (store.root / source).glob("*.json.gz"))

@@ -118,3 +118,61 @@ def test_bad_raw_data_is_refused_and_the_edition_is_untouched(first_release: Pat
     assert "expect_compound_columns_to_be_unique" in report
     assert not (first_release.parent / "edition-2").exists()
     assert digest_tree(first_release) == before
+
+
+def test_different_numbers_need_a_new_edition(first_release: Path) -> None:
+    before = digest_tree(first_release)
+    # Fewer replications give other rank intervals: different numbers for the same year.
+    with pytest.raises(cli.CommandFailed, match=r"--edition 2"):
+        cli.release(YEAR, None, 50, history_from=YEAR - 1)
+    assert digest_tree(first_release) == before
+    second = cli.release(YEAR, 2, 50, history_from=YEAR - 1)
+    assert second.name == "edition-2"
+    assert digest_tree(first_release) == before
+    assert not list(first_release.parent.glob(".edition-*"))  # no half-built folder left
+
+
+def test_analyst_and_pipeline_do_not_lock_each_other(first_release: Path) -> None:
+    """An analyst holding the release file open does not block a run, and a run holding the
+    warehouse does not block an analyst: they are different files."""
+    import subprocess
+    import sys
+
+    database = first_release / f"city_index_{YEAR}.duckdb"
+    hold = (
+        "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == 'ro');"
+        " c.sql('select 1').fetchall(); print('open', flush=True); time.sleep(60)"
+    )
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", hold, str(database), "ro"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert analyst.stdout.readline().strip() == "open"
+        cli.ingest(YEAR, ["worldbank"])  # a pipeline run writing the warehouse
+    finally:
+        analyst.kill()
+    warehouse = first_release.parents[2] / "warehouse.duckdb"
+    pipeline = subprocess.Popen(
+        [sys.executable, "-c", hold, str(warehouse), "rw"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert pipeline.stdout.readline().strip() == "open"
+        with duckdb.connect(str(database), read_only=True) as con:
+            top = con.sql(
+                "select city_id from marts.mart_city_ranking where year = 2025 and rank = 1"
+            ).fetchall()
+        assert len(top) >= 1
+    finally:
+        pipeline.kill()
+
+
+def test_every_query_in_the_analysts_guide_runs_on_the_release(first_release: Path) -> None:
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "analysts.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in guide.split("```sql\n")[1:]]
+    queries = [q.strip() for block in blocks for q in block.split(";") if q.strip()]
+    assert len(queries) >= 6
+    database = first_release / f"city_index_{YEAR}.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        for query in queries:
+            rows = con.sql(query).fetchall()
+            assert rows, query

@@ -10,6 +10,7 @@ import pytest
 
 from pipelines.registry import (
     CITIES_CSV,
+    OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     WIKI_LANGUAGES,
     RegistryError,
@@ -39,7 +40,7 @@ def _write(path: Path, rows: list[dict[str, str]], fieldnames: list[str]) -> Non
 def test_real_registry_loads() -> None:
     df = load_cities()
     assert df.height >= 50
-    assert list(df.columns) == list(REQUIRED_COLUMNS)
+    assert list(df.columns) == [*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS]
     ids = set(df["id"].to_list())
     assert {"beijing", "shanghai", "xian", "hong-kong", "new-york", "london"} <= ids
     xian = df.filter(df["id"] == "xian").row(0, named=True)

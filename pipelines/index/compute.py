@@ -27,7 +27,12 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Every choice of the engine; recorded with the results."""
+    """Every choice of the engine; recorded with the results.
+
+    range_lower and range_upper are the min-max target range; they are ignored by zscore,
+    which always gives mean 0 and sample sd 1 (COINr's n_zscore default). aggregate gmean
+    needs positive normalised values, so use a range such as 1,100 with it.
+    """
 
     treat: str = "none"
     impute: str = "none"
@@ -112,7 +117,10 @@ def read_data(path: Path, framework: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
 
 
 def read_groups(path: Path, column: str) -> pl.DataFrame:
-    """One unit group column of iData in long form, for group-mean imputation."""
+    """One unit group column of iData in long form, for group-mean imputation.
+
+    An empty or "NA" group is missing: that unit is left unimputed, as COINr's i_mean_grp.
+    """
     data = pl.read_csv(path, infer_schema_length=0)
     if column not in data.columns:
         raise InputError(f"{path}: group column {column!r} not found")
@@ -121,7 +129,10 @@ def read_groups(path: Path, column: str) -> pl.DataFrame:
         pl.col("uCode").alias("unit_code"),
         time.alias("year"),
         pl.lit(column).alias("group_name"),
-        pl.col(column).alias("group_value"),
+        pl.when(pl.col(column).is_in(["", "NA"]))
+        .then(None)
+        .otherwise(pl.col(column))
+        .alias("group_value"),
     )
 
 

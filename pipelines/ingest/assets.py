@@ -87,7 +87,10 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "wikimedia": ("wikimedia_pageviews", "wikimedia_missing"),
     "wikidata": ("wikidata_sitelinks",),
     "worldbank": ("worldbank_indicator",),
-    "curated": ("curated_city_statistics",),
+    "hackernews": ("hackernews_mentions",),
+    "stackexchange": ("stackexchange_questions",),
+    "social": ("social_followers",),
+    "curated": ("curated_city_statistics", "curated_outreach", "curated_published_rankings"),
 }
 
 
@@ -123,6 +126,8 @@ def _source_asset(source: str, fetcher: Callable, description: str) -> dg.Assets
         with warehouse.get_connection() as con:
             counts = land_batch(con, batch, landing_dir())
         context.log.info(f"{source} {year}: {len(batch.responses)} responses, rows {counts}")
+        for issue in batch.issues:
+            context.log.warning(issue)
         for key in source_asset_keys(source):
             table = key.path[-1]
             frame = batch.tables.get(table, pl.DataFrame())
@@ -160,8 +165,24 @@ SOURCE_ASSETS = [
         "World Bank API v2: GDP per capita and population of the registry's countries.",
     ),
     _source_asset(
+        "hackernews",
+        fetch.fetch_hackernews,
+        "Hacker News stories and comments mentioning each city per year (Algolia nbHits).",
+    ),
+    _source_asset(
+        "stackexchange",
+        fetch.fetch_stackexchange,
+        "Questions mentioning each city per year on Travel and Expatriates Stack Exchange.",
+    ),
+    _source_asset(
+        "social",
+        fetch.fetch_social,
+        "Follower counts of official city accounts on Bluesky and Mastodon (run snapshots).",
+    ),
+    _source_asset(
         "curated",
         _curated,
-        "Curated city statistics (assets/inputs/city_statistics.csv), validated on load.",
+        "Curated inputs (assets/inputs/: city statistics, outreach, published rankings), "
+        "validated on load (docs/inputs.md).",
     ),
 ]

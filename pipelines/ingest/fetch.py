@@ -9,10 +9,7 @@ and Wikidata (sitelinks as of retrieval).
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,9 +18,18 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sources import gdelt, wikidata, wikimedia, worldbank
+from pipelines.ingest import curated
+from pipelines.ingest.curated import CuratedInputError as CuratedInputError  # re-exported
+from pipelines.sources import (
+    gdelt,
+    hackernews,
+    social,
+    stackexchange,
+    wikidata,
+    wikimedia,
+    worldbank,
+)
 from pipelines.sources.http import (
-    PROJECT_ROOT,
     RecordedResponse,
     SnapshotMissing,
     body_sha256,
@@ -32,19 +38,10 @@ from pipelines.sources.http import (
     utc_now_iso,
 )
 
-CURATED_FILE = PROJECT_ROOT / "assets" / "inputs" / "city_statistics.csv"
-CURATED_COLUMNS = ("city_id", "year", "indicator", "value", "unit", "source_url")
-CURATED_SCHEMA = {
-    "city_id": pl.String,
-    "stat_year": pl.Int32,
-    "indicator": pl.String,
-    "value": pl.Float64,
-    "unit": pl.String,
-    "source_url": pl.String,
-    "source_file": pl.String,
-    "source_row": pl.Int32,
-    "response_sha256": pl.String,
-}
+# The curated inputs are specified in pipelines.ingest.curated; these names stay for callers.
+CURATED_FILE = curated.INPUTS_DIR / curated.CITY_STATISTICS.filename
+CURATED_COLUMNS = curated.CITY_STATISTICS.header
+CURATED_SCHEMA = curated.CITY_STATISTICS.schema()
 
 
 @dataclass
@@ -56,15 +53,6 @@ class SourceBatch:
     responses: list[RecordedResponse]
     tables: dict[str, pl.DataFrame]
     issues: list[str] = field(default_factory=list)
-
-
-class CuratedInputError(ValueError):
-    """A curated CSV is invalid; the message names the file, row (header = 1) and column."""
-
-    def __init__(self, path: str, row: int, column: str | None, message: str) -> None:
-        self.path, self.row, self.column = path, row, column
-        where = f"{path}, row {row}" + (f", column {column!r}" if column else "")
-        super().__init__(f"{where}: {message}")
 
 
 @contextmanager
@@ -247,92 +235,171 @@ def fetch_worldbank(
 
 
 # --- Curated CSV ------------------------------------------------------------------------------
-def _display_path(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _parse_curated(text: str, shown: str, city_ids: set[str]) -> list[dict[str, object]]:
-    """Validated rows; the first problem raises CuratedInputError (nothing is loaded)."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    for column in CURATED_COLUMNS:
-        if column not in header:
-            raise CuratedInputError(shown, 1, column, "required column is missing")
-    rows: list[dict[str, object]] = []
-    for line, raw in enumerate(reader, start=2):
-        record = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
-        if not any(record.values()):
-            continue
-        if record["city_id"] not in city_ids:
-            raise CuratedInputError(
-                shown, line, "city_id", f"unknown city id {record['city_id']!r}"
-            )
-        try:
-            stat_year = int(record["year"])
-        except ValueError:
-            raise CuratedInputError(
-                shown, line, "year", f"{record['year']!r} is not a year"
-            ) from None
-        try:
-            value = float(record["value"])
-        except ValueError:
-            raise CuratedInputError(
-                shown, line, "value", f"{record['value']!r} is not a number"
-            ) from None
-        if not math.isfinite(value) or value < 0:
-            raise CuratedInputError(shown, line, "value", f"{value} is not a non-negative number")
-        if not record["indicator"]:
-            raise CuratedInputError(shown, line, "indicator", "required value is empty")
-        rows.append(
-            {
-                "city_id": record["city_id"],
-                "stat_year": stat_year,
-                "indicator": record["indicator"],
-                "value": value,
-                "unit": record["unit"],
-                "source_url": record["source_url"],
-                "source_file": shown,
-                "source_row": line,
-            }
-        )
-    return rows
+def _file_response(checked: curated.ValidatedInput) -> RecordedResponse:
+    """A validated curated file as the response it was loaded from (body = decoded text)."""
+    return RecordedResponse(
+        source="curated",
+        request_key=hashlib.sha256(f"FILE {checked.shown}".encode()).hexdigest(),
+        url=f"file:{checked.shown}",
+        params={"encoding": checked.encoding},
+        status=200,
+        content_type="text/csv",
+        body=checked.text,
+        retrieved_at=utc_now_iso(),
+        sha256=body_sha256(checked.text),
+        synthetic=False,
+    )
 
 
 def fetch_curated(
-    year: int, path: Path | None = None, cities: pl.DataFrame | None = None
+    year: int,
+    path: Path | None = None,
+    cities: pl.DataFrame | None = None,
+    *,
+    inputs_dir: Path | None = None,
 ) -> SourceBatch:
-    """Curated city statistics with ``stat_year <= year``; the file itself is the response."""
-    path = Path(path) if path is not None else CURATED_FILE
-    shown = _display_path(path)
-    empty = pl.DataFrame([], schema=CURATED_SCHEMA)
-    if not path.exists():
-        return SourceBatch(
-            "curated", year, [], {"curated_city_statistics": empty}, [f"{shown} not found"]
-        )
+    """The curated inputs (docs/inputs.md) as of ``year``; each file itself is the response.
+
+    Every file is validated (pipelines.ingest.curated) before anything is returned: the first
+    error raises CuratedInputError, so landing keeps the previous rows of all curated tables.
+    Files are read from ``inputs_dir`` (default: the folder of ``path`` when given, else
+    assets/inputs); ``path`` names the city statistics file. A missing file loads nothing; it
+    is reported in ``issues``, as are header-only files and files not in plain UTF-8.
+    """
+    if inputs_dir is not None:
+        folder = Path(inputs_dir)
+    else:
+        folder = Path(path).parent if path is not None else curated.INPUTS_DIR
     if cities is None:
         from pipelines.registry import load_cities
 
         cities = load_cities()
-    text = path.read_bytes().decode("utf-8-sig")
-    rows = _parse_curated(text, shown, set(cities["id"].to_list()))
-    response = RecordedResponse(
-        source="curated",
-        request_key=hashlib.sha256(f"FILE {shown}".encode()).hexdigest(),
-        url=f"file:{shown}",
-        params={},
-        status=200,
-        content_type="text/csv",
-        body=text,
-        retrieved_at=utc_now_iso(),
-        sha256=body_sha256(text),
-        synthetic=False,
-    )
-    kept = [{**r, "response_sha256": response.sha256} for r in rows if r["stat_year"] <= year]
-    table = pl.DataFrame(kept, schema=CURATED_SCHEMA) if kept else empty
-    return SourceBatch("curated", year, [response], {"curated_city_statistics": table})
+    city_ids = cities["id"].to_list()
+    responses: list[RecordedResponse] = []
+    tables: dict[str, pl.DataFrame] = {}
+    issues: list[str] = []
+    for spec in curated.SPECS.values():
+        file = folder / spec.filename
+        if path is not None and spec is curated.CITY_STATISTICS:
+            file = Path(path)
+        if not file.exists():
+            issues.append(f"{curated.display_path(file)} not found; nothing loaded")
+            tables[spec.table] = pl.DataFrame([], schema=spec.schema())
+            continue
+        checked = curated.validate_file(spec, file, city_ids)
+        response = _file_response(checked)
+        responses.append(response)
+        tables[spec.table] = checked.frame(year, response.sha256)
+        issues += checked.notes
+    return SourceBatch("curated", year, responses, tables, issues)
+
+
+# --- Hacker News, Stack Exchange, official-account followers (social attention) -------------
+def _social_terms(row: dict) -> tuple[list[str], list[str]]:
+    from pipelines.registry import social_terms
+
+    return social_terms(row)
+
+
+def fetch_hackernews(
+    cities: pl.DataFrame, year: int, client: hackernews.HackerNewsClient | None = None
+) -> SourceBatch:
+    """Stories and comments mentioning each city in the partition year (one request per city
+    and name variant; ``nbHits`` only). A zero is a real count; a failure raises."""
+    client = client or hackernews.HackerNewsClient()
+    responses: list[RecordedResponse] = []
+    rows: list[dict] = []
+    with _names_year(year):
+        for row in cities.iter_rows(named=True):
+            variants, excluded = _social_terms(row)
+            for variant in variants:
+                query = hackernews.build_query(variant, excluded)
+                response = client.count(query, year)
+                responses.append(response)
+                rows.append(hackernews.mention_row(response, row["id"], year, query))
+    table = pl.DataFrame(rows, schema=hackernews.MENTION_SCHEMA)
+    issues = [
+        f"hackernews: {r['city_id']} {r['query']} nbHits is an estimate (exhaustiveNbHits false)"
+        for r in rows
+        if not r["exhaustive"]
+    ]
+    return SourceBatch("hackernews", year, responses, {"hackernews_mentions": table}, issues)
+
+
+def fetch_stackexchange(
+    cities: pl.DataFrame, year: int, client: stackexchange.StackExchangeClient | None = None
+) -> SourceBatch:
+    """Questions on Travel and Expatriates Stack Exchange mentioning each city, created in the
+    partition year (``filter=total``; one request per city, name variant and site)."""
+    client = client or stackexchange.StackExchangeClient()
+    responses: list[RecordedResponse] = []
+    rows: list[dict] = []
+    with _names_year(year):
+        for row in cities.iter_rows(named=True):
+            variants, excluded = _social_terms(row)
+            for site in stackexchange.SITES:
+                for variant in variants:
+                    query = stackexchange.build_query(variant, excluded)
+                    response = client.count(query, site, year)
+                    responses.append(response)
+                    rows.append(stackexchange.question_row(response, row["id"], site, year, query))
+    table = pl.DataFrame(rows, schema=stackexchange.QUESTION_SCHEMA)
+    issues = []
+    if client.quota_remaining is not None:
+        issues.append(
+            f"stackexchange: quota_remaining {client.quota_remaining} of {client.quota_max}"
+        )
+    return SourceBatch("stackexchange", year, responses, {"stackexchange_questions": table}, issues)
+
+
+def fetch_social(
+    cities: pl.DataFrame,
+    year: int,
+    client: social.BlueskyClient | None = None,
+    *,
+    mastodon: social.MastodonClient | None = None,
+    environ: dict[str, str] | None = None,
+) -> SourceBatch:
+    """Follower counts of the official accounts the registry lists (Bluesky, Mastodon), as a
+    snapshot of the run. No handle, an unknown account, or a snapshot taken outside the year
+    (or Q1 of the next) gives no row: missing, never zero. Key-gated platforms are skipped with
+    a log line when their key is absent."""
+    issues = social.optional_platform_notes(environ)
+    wanted = [
+        (row["id"], platform, (row.get(column) or "").strip())
+        for row in cities.iter_rows(named=True)
+        for platform, column in (("bluesky", "bluesky_handle"), ("mastodon", "mastodon_account"))
+    ]
+    wanted = [w for w in wanted if w[2]]
+    responses: list[RecordedResponse] = []
+    rows: list[dict] = []
+    if wanted:
+        bluesky = client or social.BlueskyClient()
+        mastodon = mastodon or social.MastodonClient()
+    with _names_year(year):
+        for city_id, platform, account in wanted:
+            if platform == "bluesky":
+                response, parse = bluesky.profile(account), social.parse_bluesky
+            else:
+                response, parse = mastodon.lookup(account), social.parse_mastodon
+            responses.append(response)
+            try:
+                followers = parse(response)
+            except social.AccountMissing as exc:
+                issues.append(f"social: {city_id} {exc}; followers missing")
+                continue
+            if not social.describes_year(response.retrieved_at, year):
+                issues.append(
+                    f"social: {city_id} {platform} {account} observed {response.retrieved_at} "
+                    f"cannot describe {year} (no history); followers missing"
+                )
+                continue
+            rows.append(social.follower_row(response, city_id, platform, account, followers))
+    without = cities.height - len({w[0] for w in wanted})
+    if without:
+        issues.append(f"social: {without} cities list no official account; followers missing")
+    table = pl.DataFrame(rows, schema=social.FOLLOWER_SCHEMA)
+    return SourceBatch("social", year, responses, {"social_followers": table}, issues)
 
 
 FETCHERS = {
@@ -340,4 +407,7 @@ FETCHERS = {
     "wikimedia": fetch_wikimedia,
     "wikidata": fetch_wikidata,
     "worldbank": fetch_worldbank,
+    "hackernews": fetch_hackernews,
+    "stackexchange": fetch_stackexchange,
+    "social": fetch_social,
 }

@@ -106,6 +106,57 @@ TABLES: dict[str, dict[str, str]] = {
         "response_sha256": "VARCHAR",
         "year": "INTEGER",
     },
+    "curated_outreach": {
+        "city_id": "VARCHAR",
+        "stat_year": "INTEGER",
+        "platform": "VARCHAR",
+        "account": "VARCHAR",
+        "metric": "VARCHAR",  # posts | followers | views
+        "value": "BIGINT",
+        "source_url": "VARCHAR",
+        "source_file": "VARCHAR",
+        "source_row": "INTEGER",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "curated_published_rankings": {
+        "ranking": "VARCHAR",
+        "edition_year": "INTEGER",
+        "city_id": "VARCHAR",
+        "position": "INTEGER",
+        "source_url": "VARCHAR",
+        "source_file": "VARCHAR",
+        "source_row": "INTEGER",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "hackernews_mentions": {
+        "city_id": "VARCHAR",
+        "period_year": "INTEGER",
+        "query": "VARCHAR",  # one row per registry name variant
+        "hits": "BIGINT",  # Algolia nbHits (stories + comments)
+        "exhaustive": "BOOLEAN",  # false: nbHits is Algolia's estimate
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "stackexchange_questions": {
+        "city_id": "VARCHAR",
+        "site": "VARCHAR",  # travel | expatriates
+        "period_year": "INTEGER",
+        "query": "VARCHAR",
+        "total": "BIGINT",
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
+    "social_followers": {
+        "city_id": "VARCHAR",
+        "platform": "VARCHAR",  # bluesky | mastodon
+        "account": "VARCHAR",
+        "followers": "BIGINT",
+        "observed_at": "TIMESTAMP",  # UTC, the snapshot's retrieval time
+        "response_sha256": "VARCHAR",
+        "year": "INTEGER",
+    },
 }
 
 #: The tables each source owns.
@@ -114,7 +165,10 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "wikimedia": ("wikimedia_pageviews", "wikimedia_missing"),
     "wikidata": ("wikidata_sitelinks",),
     "worldbank": ("worldbank_indicator",),
-    "curated": ("curated_city_statistics",),
+    "hackernews": ("hackernews_mentions",),
+    "stackexchange": ("stackexchange_questions",),
+    "social": ("social_followers",),
+    "curated": ("curated_city_statistics", "curated_outreach", "curated_published_rankings"),
 }
 
 _FRAME_VIEW = "_landing_frame"

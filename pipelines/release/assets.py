@@ -33,11 +33,12 @@ EDITION_TABLES = (
     ("analysis", "pillar_alpha"),
     ("analysis", "external_validation"),
 )
-UNDATED_TABLES = (
-    ("marts", "dim_city"),
-    ("staging", "stg_framework__indicators"),
-    ("engine", "eng_treatment_log"),
-)
+# Tables without a year, copied whole: (schema, table) -> name in the edition's marts schema.
+UNDATED_TABLES = {
+    ("marts", "dim_city"): "dim_city",
+    ("staging", "stg_framework__indicators"): "framework",
+    ("engine", "eng_treatment_log"): "treatment_log",
+}
 
 
 class ReleaseConfig(dg.Config):
@@ -117,11 +118,8 @@ def write_edition_database(con: duckdb.DuckDBPyConnection, path: Path, year: int
                 f"select * from {schema}.{table} where year <= ?",
                 [year],
             )
-        for schema, table in UNDATED_TABLES:
-            target_schema = "marts" if schema != "analysis" else schema
-            con.execute(
-                f"create table edition.{target_schema}.{table} as select * from {schema}.{table}"
-            )
+        for (schema, table), name in UNDATED_TABLES.items():
+            con.execute(f"create table edition.marts.{name} as select * from {schema}.{table}")
         con.execute(
             "create table edition.provenance.api_responses as "
             "select * exclude (body_path) from raw.api_responses where year <= ?",

@@ -1,5 +1,8 @@
-{#- Impute (for screened-in units): none, the column mean, or the mean within a unit group.
-    The groups source holds only the group column chosen by the caller, so no name is spliced. -#}
+{#- Impute (for screened-in units, per year and indicator, on the raw values), as COINr's
+    Impute(f_i = "i_mean") and Impute(f_i = "i_mean_grp", use_group = COLUMN): none, the mean of
+    the present values of the indicator, or that mean within the unit's group. A mean of no
+    present value leaves the value missing. The groups source holds only the group column chosen
+    by the caller, so no name is spliced. -#}
 {% set method = var('impute') %}
 with included as (
     select i.unit_code, i.year, i.icode, i.value
@@ -22,11 +25,16 @@ from included
     left join {{ source('compute', 'groups') }} as g
         on g.unit_code = included.unit_code and g.year = included.year
 )
+, group_means as (
+    select grouped.*, avg(value) over (partition by year, icode, group_value) as group_mean
+    from grouped
+)
+{#- As COINr's i_mean_grp (skip_f_na = TRUE): a unit whose group is missing is left as it is. #}
 select unit_code, year, icode,
-       coalesce(value, avg(value) over (partition by year, icode, group_value)) as value,
-       value is null
-           and avg(value) over (partition by year, icode, group_value) is not null as imputed
-from grouped
+       case when value is null and group_value is not null then group_mean else value end
+           as value,
+       value is null and group_value is not null and group_mean is not null as imputed
+from group_means
 {% else %}
 {{ exceptions.raise_compiler_error("impute must be none, mean or group_mean:COLUMN, got " ~ method) }}
 {% endif %}

@@ -1,6 +1,11 @@
-{#- Normalise each indicator (direction applied first): min-max to [lower, upper] per year or
-    pooled over all years (panel), or z-score (mean 0, sd 1, as COINr's n_zscore default).
-    A constant indicator has no spread and gives null, which aggregation skips (as COINr). -#}
+{#- Normalise each indicator (direction applied first), as COINr's Normalise:
+    minmax        n_minmax per year: (x - min) / (max - min) * (upper - lower) + lower;
+    minmax_panel  the same with min and max pooled over every year's rows (COINr's
+                  Normalise(purse, global = TRUE)), so scores are comparable over time;
+    zscore        n_zscore with its default m_sd = c(0, 1): (x - mean) / sd with the sample sd
+                  (n - 1), per year; range_lower and range_upper do not apply and are ignored.
+    Statistics use the present values only; missing stays missing. A constant indicator has
+    no spread and gives null (COINr's 0/0 = NaN), which aggregation skips. -#}
 {% set method = var('normalise') %}
 {% set lower = var('range_lower') | float %}
 {% set upper = var('range_upper') | float %}

@@ -1,6 +1,7 @@
 {#- Aggregate level by level up to the index, then rank every code within its year.
     Arithmetic: weighted mean of the children present, weights renormalised over them.
-    Geometric: exp(sum(w * ln x) / sum(w)) over the children present (values must be > 0).
+    Geometric: exp(sum(w * ln x) / sum(w)) over the children present; a value <= 0 stops the
+    build with an error, as COINr's a_gmean does (normalise to [1, 100] first).
     Rank: highest first, ties share the best rank (1, 1, 3), as R's rank(-x, ties = "min"). -#}
 {% set method = var('aggregate') %}
 {% if method not in ('amean', 'gmean') %}
@@ -16,7 +17,10 @@ level_1 as (
 level_{{ k }} as (
     select c.unit_code, c.year, f.parent as icode,
 {% if method == 'gmean' %}
-           exp(sum(f.weight * ln(c.value)) / sum(f.weight)) as value
+           exp(sum(f.weight * ln(case when c.value > 0 then c.value else error(
+               'aggregate gmean needs positive values (' || c.icode || ' = ' || cast(c.value as varchar)
+               || '): normalise with minmax to a range such as 1,100 first') end))
+               / sum(f.weight)) as value
 {% else %}
            sum(c.value * f.weight) / sum(f.weight) as value
 {% endif %}

@@ -36,6 +36,20 @@ wiki_editions as (
     from {{ ref('stg_wikidata__sitelinks') }}
     group by city_id, year
 ),
+hn_mentions as (
+    -- Stories + comments in the partition year, summed over the registry's name variants.
+    select city_id, year, 'hn_mentions' as icode, sum(hits)::double as value
+    from {{ ref('stg_hackernews__mentions') }}
+    where period_year = year
+    group by city_id, year
+),
+se_questions as (
+    -- Travel + Expatriates questions created in the partition year (all name variants).
+    select city_id, year, 'se_questions' as icode, sum(total)::double as value
+    from {{ ref('stg_stackexchange__questions') }}
+    where period_year = year
+    group by city_id, year
+),
 gdp_per_capita as (
     -- National context: the latest observation available in the partition's response.
     select c.city_id, w.year, 'gdp_per_capita' as icode,
@@ -57,6 +71,8 @@ all_values as (
     union all select * from media_tone
     union all select * from wiki_foreign_views
     union all select * from wiki_editions
+    union all select * from hn_mentions
+    union all select * from se_questions
     union all select * from gdp_per_capita
     union all select * from city_population
 ),

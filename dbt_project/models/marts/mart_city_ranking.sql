@@ -39,8 +39,11 @@ select
     previous.rank as previous_rank,
     r.media,
     r.social,
-    r.economy
+    r.economy,
+    reasons.reason as change_reason
 from ranking as r
 join {{ ref('dim_city') }} as c using (city_id)
+left join {{ ref('change_reasons') }} as reasons
+    on reasons.city_id = r.city_id and reasons.year = r.year
 left join ranking as previous
     on previous.city_id = r.city_id and previous.year = r.year - 1

@@ -1,0 +1,26 @@
+"""The warehouse resource: DuckDBResource whose connection is closed even when a step fails.
+
+dagster-duckdb's get_connection closes only on success; a connection left open by a failed
+step keeps the database instance alive in the process, and the next open of the same file with
+another configuration (the CLI's read-only peek, an analyst test) is refused.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+
+class WarehouseResource(DuckDBResource):
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        connection = duckdb.connect(
+            database=self.database,
+            read_only=False,
+            config={"custom_user_agent": "city-influence-index", **self.connection_config},
+        )
+        try:
+            yield connection
+        finally:
+            connection.close()

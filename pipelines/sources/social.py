@@ -1,0 +1,283 @@
+"""Official-account follower counts (Bluesky, Mastodon) and the opt-in, key-gated platforms.
+
+Follower counts have no history: each run takes a snapshot (``observed_at`` = the response's
+retrieval time), and a snapshot describes partition year Y only when it was taken during Y or in
+the first quarter of Y+1 (when the edition of Y is built). Only handles listed in the registry
+(``bluesky_handle``, ``mastodon_account``) are asked; a city without one, an account that does
+not exist (Bluesky 400 "Profile not found" or 404, Mastodon 404/410) or a server that refuses
+anonymous lookups (401) is **missing**, never zero.
+
+- Bluesky: ``GET {base}/app.bsky.actor.getProfile?actor=<handle>`` on the public AppView
+  (``https://public.api.bsky.app/xrpc``), keyless; ``followersCount``.
+- Mastodon: ``GET https://<server>/api/v1/accounts/lookup?acct=<user>@<server>`` on the
+  account's own server (``CITY_INDEX_MASTODON_URL`` overrides the server for every account, e.g.
+  a test mirror); ``followers_count``.
+- YouTube Data API v3 (``YOUTUBE_API_KEY``): :class:`YouTubeClient` reads ``channels.list``
+  statistics live only. YouTube's terms forbid keeping API data beyond 30 days, so bodies are
+  never written to the snapshot store or the landing folder: the response kept is a stub saying
+  it was fetched fresh. It is not wired into the index (no registry channel ids yet).
+- X (``X_BEARER_TOKEN``, paid): not implemented; skipped with a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+import polars as pl
+
+from pipelines.sources.http import (
+    RecordedResponse,
+    SourceClient,
+    SourceError,
+    body_sha256,
+    canonical_request,
+    request_key,
+)
+
+logger = logging.getLogger(__name__)
+
+YOUTUBE_KEY_ENV = "YOUTUBE_API_KEY"
+X_TOKEN_ENV = "X_BEARER_TOKEN"
+
+FOLLOWER_SCHEMA = {
+    "city_id": pl.String,
+    "platform": pl.String,
+    "account": pl.String,
+    "followers": pl.Int64,
+    "observed_at": pl.String,  # ISO 8601 UTC; landing casts to TIMESTAMP
+    "response_sha256": pl.String,
+}
+
+
+class AccountMissing(LookupError):
+    """The platform says the account does not exist (or cannot be read): missing data."""
+
+
+def _json(response: RecordedResponse) -> Any:
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:
+        excerpt = " ".join(response.body.split())[:200]
+        raise SourceError(
+            response.source, response.url, response.status, f"invalid JSON: {excerpt!r}"
+        ) from exc
+
+
+def describes_year(observed_at: str, year: int) -> bool:
+    """A current snapshot stands for ``year`` if taken in that year or in Q1 of the next."""
+    observed = datetime.fromisoformat(observed_at.replace("Z", "+00:00"))
+    return observed.year == year or (observed.year == year + 1 and observed.month <= 3)
+
+
+# --- Bluesky ----------------------------------------------------------------------------------
+BLUESKY_PATH = "/app.bsky.actor.getProfile"
+#: XRPC error names that mean "no such (readable) account".
+BLUESKY_MISSING_ERRORS = frozenset({"AccountDeactivated", "AccountTakedown", "NotFound"})
+
+
+def bluesky_request(handle: str) -> tuple[str, dict[str, str]]:
+    return BLUESKY_PATH, {"actor": handle.strip().lstrip("@").lower()}
+
+
+def parse_bluesky(response: RecordedResponse) -> int:
+    """``followersCount``; raises :class:`AccountMissing` for an unknown account."""
+    if response.status == 404:
+        raise AccountMissing(f"bluesky {response.params.get('actor')}: 404")
+    data = _json(response)
+    if response.status == 400:
+        error = str(data.get("error", "")) if isinstance(data, dict) else ""
+        message = str(data.get("message", "")) if isinstance(data, dict) else ""
+        if error in BLUESKY_MISSING_ERRORS or "not found" in message.lower():
+            raise AccountMissing(f"bluesky {response.params.get('actor')}: {error} {message}")
+        raise SourceError(response.source, response.url, 400, f"{error}: {message}")
+    if not isinstance(data, dict) or not isinstance(data.get("followersCount"), int):
+        raise SourceError(response.source, response.url, response.status, "no followersCount")
+    return int(data["followersCount"])
+
+
+class BlueskyClient(SourceClient):
+    """Public Bluesky AppView (keyless; 3,000 requests / 5 min per IP)."""
+
+    NAME: ClassVar[str] = "bluesky"
+    BASE_URL: ClassVar[str] = "https://public.api.bsky.app/xrpc"
+    MIN_INTERVAL: ClassVar[float] = 0.5
+    ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200, 400, 404})
+
+    def profile(self, handle: str) -> RecordedResponse:
+        path, params = bluesky_request(handle)
+        return self.get(path, params)
+
+
+# --- Mastodon ---------------------------------------------------------------------------------
+MASTODON_PATH = "/api/v1/accounts/lookup"
+
+
+def mastodon_request(account: str) -> tuple[str, dict[str, str]]:
+    """``user@server`` -> the lookup on the account's own server (acct keeps the server, so the
+    snapshot key differs per server)."""
+    user, _, server = account.strip().lstrip("@").partition("@")
+    if not user or not server:
+        raise ValueError(f"mastodon account {account!r} is not of the form user@server")
+    return MASTODON_PATH, {"acct": f"{user}@{server.lower()}"}
+
+
+def parse_mastodon(response: RecordedResponse) -> int:
+    """``followers_count``; 404/410 (unknown, gone) and 401 (no anonymous lookup) are missing."""
+    if response.status in (401, 404, 410):
+        raise AccountMissing(f"mastodon {response.params.get('acct')}: {response.status}")
+    data = _json(response)
+    if not isinstance(data, dict) or not isinstance(data.get("followers_count"), int):
+        raise SourceError(response.source, response.url, response.status, "no followers_count")
+    return int(data["followers_count"])
+
+
+class MastodonClient(SourceClient):
+    """Mastodon REST API of each account's own server (keyless; 300 requests / 5 min per IP)."""
+
+    NAME: ClassVar[str] = "mastodon"
+    BASE_URL: ClassVar[str] = ""  # the account's server, unless CITY_INDEX_MASTODON_URL is set
+    MIN_INTERVAL: ClassVar[float] = 1.0
+    ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200, 401, 404, 410})
+
+    def url_for(self, path: str, params: Mapping[str, Any] | None) -> str:
+        base = self.config.base_url
+        if not base:
+            server = str((params or {}).get("acct", "")).rpartition("@")[2]
+            base = f"https://{server}"
+        return base + canonical_request(path, params)
+
+    def lookup(self, account: str) -> RecordedResponse:
+        path, params = mastodon_request(account)
+        return self.get(path, params)
+
+
+def follower_row(
+    response: RecordedResponse, city_id: str, platform: str, account: str, followers: int
+) -> dict[str, Any]:
+    return {
+        "city_id": city_id,
+        "platform": platform,
+        "account": account,
+        "followers": followers,
+        "observed_at": response.retrieved_at,
+        "response_sha256": response.sha256,
+    }
+
+
+# --- YouTube (opt-in, never stored) -----------------------------------------------------------
+YOUTUBE_PATH = "/youtube/v3/channels"
+YOUTUBE_STUB = (
+    "YouTube API response not stored (YouTube API Services terms: no storage beyond 30 days); "
+    "fetched fresh at {retrieved_at}"
+)
+
+
+def youtube_request(channel_ids: list[str]) -> tuple[str, dict[str, str]]:
+    ids = sorted(set(channel_ids))
+    if not 0 < len(ids) <= 50:
+        raise ValueError(f"channels.list takes 1..50 ids, got {len(ids)}")
+    return YOUTUBE_PATH, {"part": "statistics", "id": ",".join(ids)}
+
+
+def parse_youtube(body: str, source: str = "youtube", url: str = "") -> dict[str, dict[str, Any]]:
+    """channel id -> {subscribers (None when hidden; rounded to 3 significant figures by
+    YouTube), views, videos}; an ``error`` object raises."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise SourceError(source, url, None, "invalid JSON") from exc
+    if "error" in data:
+        error = data["error"] or {}
+        raise SourceError(source, url, error.get("code"), str(error.get("message", "error")))
+    out: dict[str, dict[str, Any]] = {}
+    for item in data.get("items") or []:
+        stats = item.get("statistics") or {}
+        hidden = bool(stats.get("hiddenSubscriberCount"))
+        out[item["id"]] = {
+            "subscribers": None if hidden else _int(stats.get("subscriberCount")),
+            "views": _int(stats.get("viewCount")),
+            "videos": _int(stats.get("videoCount")),
+        }
+    return out
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class YouTubeClient(SourceClient):
+    """YouTube Data API v3 ``channels.list`` (1 quota unit per call). Live only: there is no
+    snapshot (terms), and record mode never writes the body."""
+
+    NAME: ClassVar[str] = "youtube"
+    BASE_URL: ClassVar[str] = "https://www.googleapis.com"
+    MIN_INTERVAL: ClassVar[float] = 1.0
+    ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200, 400, 403})
+
+    def __init__(self, *args: Any, key: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key = key if key is not None else os.environ.get(YOUTUBE_KEY_ENV, "")
+
+    def channel_statistics(
+        self, channel_ids: list[str]
+    ) -> tuple[dict[str, dict[str, Any]], RecordedResponse]:
+        """(statistics per channel, a stub response saying only that it was fetched fresh)."""
+        if not self.key:
+            raise SourceError(self.source, self.config.base_url, None, "YOUTUBE_API_KEY not set")
+        if self.mode == "snapshot":
+            raise SourceError(
+                self.source, self.config.base_url, None, "YouTube is live only (never stored)"
+            )
+        path, params = youtube_request(channel_ids)
+        url = self.url_for(path, params)
+        send = url + f"&key={quote(self.key, safe='')}"
+        try:
+            fetched = self._fetch(send, request_key("GET", path, params), params)
+        except SourceError as exc:
+            raise SourceError(exc.source, url, exc.status, exc.message.replace(send, url)) from None
+        stats = parse_youtube(fetched.body, self.source, url)
+        stub = YOUTUBE_STUB.format(retrieved_at=fetched.retrieved_at)
+        kept = RecordedResponse(
+            source=self.source,
+            request_key=fetched.request_key,
+            url=url,
+            params=params,
+            status=fetched.status,
+            content_type="text/plain",
+            body=stub,
+            retrieved_at=fetched.retrieved_at,
+            sha256=body_sha256(stub),
+            synthetic=False,
+        )
+        return stats, kept
+
+
+def optional_platform_notes(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Log (and return) one line per key-gated platform saying why it was skipped."""
+    env = os.environ if environ is None else environ
+    notes = []
+    if not env.get(YOUTUBE_KEY_ENV):
+        notes.append(
+            f"youtube: {YOUTUBE_KEY_ENV} not set; YouTube channel statistics skipped (opt-in)"
+        )
+    else:
+        notes.append(
+            "youtube: key set, but the registry lists no official channel ids; nothing fetched "
+            "(and YouTube data is never stored beyond the run)"
+        )
+    if not env.get(X_TOKEN_ENV):
+        notes.append(f"x: {X_TOKEN_ENV} not set; X post counts skipped (paid, opt-in)")
+    else:
+        notes.append("x: X_BEARER_TOKEN set, but the X counts client is not implemented; skipped")
+    for note in notes:
+        logger.info(note)
+    return notes
