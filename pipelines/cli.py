@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines.ingest.landing import SOURCE_TABLES
 from pipelines.settings import (
     FIRST_YEAR,
     LATEST_COMPLETE_YEAR,
@@ -19,16 +20,7 @@ from pipelines.settings import (
     warehouse_path,
 )
 
-SOURCES = (
-    "gdelt",
-    "wikimedia",
-    "wikidata",
-    "worldbank",
-    "curated",
-    "hackernews",
-    "stackexchange",
-    "social",
-)
+SOURCES = tuple(SOURCE_TABLES)  # gdelt, wikimedia, wikidata, worldbank, curated, ...
 MODES = ("snapshot", "live", "record")
 
 

@@ -12,7 +12,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest import fetch
-from pipelines.ingest.landing import land_batch
+from pipelines.ingest.landing import SOURCE_TABLES, land_batch
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
 from pipelines.registry import load_cities
@@ -79,19 +79,6 @@ def index_framework(warehouse: DuckDBResource) -> dg.MaterializeResult:
     )
     _replace_table(warehouse, "framework", framework)
     return dg.MaterializeResult(metadata=table_metadata({"framework": framework.height}, framework))
-
-
-# Each source lands these raw tables (besides raw.api_responses, which every source shares).
-SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "gdelt": ("gdelt_volume", "gdelt_tone", "gdelt_source_country"),
-    "wikimedia": ("wikimedia_pageviews", "wikimedia_missing"),
-    "wikidata": ("wikidata_sitelinks",),
-    "worldbank": ("worldbank_indicator",),
-    "hackernews": ("hackernews_mentions",),
-    "stackexchange": ("stackexchange_questions",),
-    "social": ("social_followers",),
-    "curated": ("curated_city_statistics", "curated_outreach", "curated_published_rankings"),
-}
 
 
 def source_asset_keys(source: str) -> list[dg.AssetKey]:
