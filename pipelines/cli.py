@@ -7,6 +7,7 @@ UI's run history. Exit status is non-zero, with the reason, when anything fails.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -37,12 +38,13 @@ def _year(text: str) -> int:
     return year
 
 
+@functools.cache
 def _definitions():
-    """Load the code location after making sure dbt's manifest exists (never at import time)."""
-    from pipelines.index.dbt_runner import PROJECT_DIR, ensure_manifest
+    """Load the code location after parsing the dbt project (never at import time), so the
+    asset graph matches the models on disk."""
+    from pipelines.index.dbt_runner import ensure_manifest
 
-    if not (PROJECT_DIR / "target" / "manifest.json").exists():
-        ensure_manifest()
+    ensure_manifest()
     from pipelines.definitions import defs
 
     return defs

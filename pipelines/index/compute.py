@@ -6,8 +6,10 @@ as the city index, and writes every unit, year and code with its value and rank.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import duckdb
 import polars as pl
 
 from pipelines.index.dbt_runner import run_dbt
+from pipelines.settings import output_home
 
 META_COLUMNS = ("Level", "iCode", "iName", "Direction", "Weight", "Parent", "Type")
 NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
@@ -136,13 +139,19 @@ def read_groups(path: Path, column: str) -> pl.DataFrame:
     )
 
 
+def parse_cache(dbt_vars: dict[str, object]) -> Path:
+    """A work folder per configuration, kept between runs: dbt parses the project again
+    whenever its vars or profile change, so one folder per set of vars lets it reuse its
+    partial parse (seconds per run)."""
+    key = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode()).hexdigest()[:16]
+    return output_home() / "compute_targets" / key
+
+
 def compute(
     framework_path: Path,
     data_path: Path,
     out_dir: Path,
     config: EngineConfig,
-    *,
-    work_dir: Path | None = None,
 ) -> Path:
     """Run the engine and write out_dir/scores.csv; returns its path."""
     framework = read_framework(framework_path)
@@ -158,26 +167,36 @@ def compute(
                 "group_value": pl.String,
             }
         )
-    with tempfile.TemporaryDirectory(dir=work_dir) as scratch:
-        warehouse = Path(scratch) / "scratch.duckdb"
-        with duckdb.connect(str(warehouse)) as con:
-            con.execute("create schema compute")
-            for name, frame in (("framework", framework), ("data", long), ("groups", groups)):
-                con.register("incoming", frame.to_arrow())
-                con.execute(f"create table compute.{name} as select * from incoming")
-                con.unregister("incoming")
-        run_dbt(
-            "build",
-            warehouse=warehouse,
-            dbt_vars={"engine_input": "compute", **config.dbt_vars()},
-            select="tag:engine",
-            target_path=Path(scratch) / "target",
-        )
-        with duckdb.connect(str(warehouse)) as con:  # dbt may still hold it in-process
-            scores = con.sql(
-                "select unit_code, year, icode, level, value, rank from engine.eng_scores"
-                " order by year, level, icode, unit_code"
-            ).pl()
+    dbt_vars = {"engine_input": "compute", **config.dbt_vars()}
+    workspace = parse_cache(dbt_vars)
+    workspace.mkdir(parents=True, exist_ok=True)
+    # The scratch file keeps one path per configuration (a new path would change dbt's profile
+    # and force a full parse); the lock keeps two computes with one configuration apart.
+    with (workspace / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        warehouse = workspace / "scratch.duckdb"
+        warehouse.unlink(missing_ok=True)
+        try:
+            with duckdb.connect(str(warehouse)) as con:
+                con.execute("create schema compute")
+                for name, frame in (("framework", framework), ("data", long), ("groups", groups)):
+                    con.register("incoming", frame.to_arrow())
+                    con.execute(f"create table compute.{name} as select * from incoming")
+                    con.unregister("incoming")
+            run_dbt(
+                "run",  # the engine's grid is unique by construction (tested in the suite)
+                warehouse=warehouse,
+                dbt_vars=dbt_vars,
+                select="tag:engine",
+                target_path=workspace / "target",
+            )
+            with duckdb.connect(str(warehouse)) as con:  # dbt may still hold it in-process
+                scores = con.sql(
+                    "select unit_code, year, icode, level, value, rank from engine.eng_scores"
+                    " order by year, level, icode, unit_code"
+                ).pl()
+        finally:
+            warehouse.unlink(missing_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     time = (pl.col("year").cast(pl.String) if has_time else pl.lit(None, dtype=pl.String)).alias(
         "Time"

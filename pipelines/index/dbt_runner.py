@@ -69,9 +69,16 @@ def run_dbt(
 
 
 def ensure_manifest(target_path: Path | None = None) -> Path:
-    """Parse the project so that dagster-dbt can load the manifest (never done at import time)."""
+    """Parse the project so that dagster-dbt can load the manifest (never done at import time).
+
+    Parsed with the vars of the default edition run and the current warehouse profile, so that
+    the run's dbt can reuse this parse instead of starting over (dbt reparses when vars or the
+    profile change)."""
+    from pipelines.settings import LATEST_COMPLETE_YEAR
+
     target = target_path or PROJECT_DIR / "target"
-    result = dbtRunner().invoke([*dbt_args("parse", target_path=target), "--quiet"])
+    args = dbt_args("parse", dbt_vars={"year": LATEST_COMPLETE_YEAR}, target_path=target)
+    result = dbtRunner().invoke([*args, "--quiet"])
     if not result.success:
         raise DbtRunError(f"dbt parse failed: {result.exception}")
     return target / "manifest.json"

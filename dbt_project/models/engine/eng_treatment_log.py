@@ -3,10 +3,12 @@
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    imputed = dbt.ref("eng_imputed").pl()
-    if dbt.config.get("treat") != "coinr":
-        return imputed.head(0).select("year", "icode")
+    import polars as pl
+
+    if dbt.config.get("treat") != "coinr":  # nothing treated: do not read the data at all
+        return pl.DataFrame(schema={"year": pl.Int32, "icode": pl.String})
     from pipelines.index.treatment import treat_coinr
 
-    _treated, log = treat_coinr(imputed.select("unit_code", "year", "icode", "value"))
+    imputed = dbt.ref("eng_imputed").pl().select("unit_code", "year", "icode", "value")
+    _treated, log = treat_coinr(imputed)
     return log

@@ -1,0 +1,1 @@
+"""Benchmarks of the City Influence Index pipeline: `python -m bench.run [--quick]`."""
