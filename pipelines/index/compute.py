@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from pipelines.index.dbt_runner import run_dbt
 from pipelines.settings import output_home
@@ -139,6 +141,13 @@ def read_groups(path: Path, column: str) -> pl.DataFrame:
     )
 
 
+def write_csv_stream(batches: pa.RecordBatchReader, path: Path) -> None:
+    """Write query results batch by batch: millions of scores never sit in memory at once."""
+    with pa_csv.CSVWriter(path, batches.schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+
+
 def parse_cache(dbt_vars: dict[str, object]) -> Path:
     """A work folder per configuration, kept between runs: dbt parses the project again
     whenever its vars or profile change, so one folder per set of vars lets it reuse its
@@ -176,6 +185,7 @@ def compute(
         fcntl.flock(lock, fcntl.LOCK_EX)
         warehouse = workspace / "scratch.duckdb"
         warehouse.unlink(missing_ok=True)
+        partial = out_dir / "scores.csv.partial"
         try:
             with duckdb.connect(str(warehouse)) as con:
                 con.execute("create schema compute")
@@ -190,27 +200,19 @@ def compute(
                 select="tag:engine",
                 target_path=workspace / "target",
             )
+            out_dir.mkdir(parents=True, exist_ok=True)
+            target = out_dir / "scores.csv"
             with duckdb.connect(str(warehouse)) as con:  # dbt may still hold it in-process
                 scores = con.sql(
-                    "select unit_code, year, icode, level, value, rank from engine.eng_scores"
-                    " order by year, level, icode, unit_code"
-                ).pl()
+                    "select unit_code as uCode,"
+                    " case when ? then cast(year as varchar) end as Time,"
+                    " icode as iCode, level as Level, value, cast(rank as bigint) as rank"
+                    " from engine.eng_scores order by year, level, icode, unit_code",
+                    params=[has_time],
+                )
+                write_csv_stream(scores.fetch_record_batch(), partial)
+            partial.replace(target)
         finally:
             warehouse.unlink(missing_ok=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    time = (pl.col("year").cast(pl.String) if has_time else pl.lit(None, dtype=pl.String)).alias(
-        "Time"
-    )
-    result = scores.select(
-        pl.col("unit_code").alias("uCode"),
-        time,
-        pl.col("icode").alias("iCode"),
-        pl.col("level").alias("Level"),
-        pl.col("value"),
-        pl.col("rank").cast(pl.Int64),
-    )
-    target = out_dir / "scores.csv"
-    partial = target.with_suffix(".csv.partial")
-    result.write_csv(partial, float_precision=None)
-    partial.replace(target)
+            partial.unlink(missing_ok=True)  # only a complete scores.csv is ever left
     return target

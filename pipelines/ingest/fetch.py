@@ -10,6 +10,7 @@ and Wikidata (sitelinks as of retrieval).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from pipelines.sources import (
     wikimedia,
     worldbank,
 )
+from pipelines.sources import x as xapi
 from pipelines.sources.http import (
     RecordedResponse,
     SnapshotMissing,
@@ -358,12 +360,18 @@ def fetch_social(
     client: social.BlueskyClient | None = None,
     *,
     mastodon: social.MastodonClient | None = None,
+    x: xapi.XClient | None = None,
     environ: dict[str, str] | None = None,
 ) -> SourceBatch:
     """Follower counts of the official accounts the registry lists (Bluesky, Mastodon), as a
     snapshot of the run. No handle, an unknown account, or a snapshot taken outside the year
     (or Q1 of the next) gives no row: missing, never zero. Key-gated platforms are skipped with
-    a log line when their key is absent."""
+    a log line when their key is absent.
+
+    With ``X_BEARER_TOKEN`` (in ``environ``, default the process environment) the batch also
+    carries ``x_post_counts`` (yearly X post totals per city); without it, or in snapshot mode
+    without recorded X responses, the table is left out of the batch, so landing keeps whatever
+    is there (missing, never zero)."""
     issues = social.optional_platform_notes(environ)
     wanted = [
         (row["id"], platform, (row.get(column) or "").strip())
@@ -399,7 +407,46 @@ def fetch_social(
     if without:
         issues.append(f"social: {without} cities list no official account; followers missing")
     table = pl.DataFrame(rows, schema=social.FOLLOWER_SCHEMA)
-    return SourceBatch("social", year, responses, {"social_followers": table}, issues)
+    tables = {"social_followers": table}
+    x_responses, x_table, x_issues = _fetch_x(cities, year, x, environ)
+    responses += x_responses
+    issues += x_issues
+    if x_table is not None:
+        tables["x_post_counts"] = x_table
+    return SourceBatch("social", year, responses, tables, issues)
+
+
+def _fetch_x(
+    cities: pl.DataFrame,
+    year: int,
+    client: xapi.XClient | None,
+    environ: dict[str, str] | None,
+) -> tuple[list[RecordedResponse], pl.DataFrame | None, list[str]]:
+    """X full-archive counts (one query per city, all pages summed), or ``None`` when skipped:
+    no token (already reported by ``optional_platform_notes``), a year not over yet, or snapshot
+    mode without recorded X responses (none are shipped: paid data)."""
+    env = os.environ if environ is None else environ
+    token = env.get(xapi.TOKEN_ENV, "")
+    if not token:
+        return [], None, []
+    if not xapi.year_is_over(year):
+        return [], None, [xapi.skipped(f"x: {year} is not over (complete years only); skipped")]
+    client = client or xapi.XClient(token=token)
+    responses: list[RecordedResponse] = []
+    rows: list[dict] = []
+    try:
+        for row in cities.iter_rows(named=True):
+            query = xapi.build_query(*_social_terms(row))
+            pages = client.year_counts(query, year)
+            responses += pages
+            rows.append(xapi.count_row(pages, row["id"], year, query))
+    except SnapshotMissing as exc:
+        note = (
+            f"x: no recorded X responses in the snapshot store ({exc.url}); X post counts are "
+            "paid data and none are shipped: skipped (fetch with CITY_INDEX_MODE=live or record)"
+        )
+        return [], None, [xapi.skipped(note)]
+    return responses, pl.DataFrame(rows, schema=xapi.COUNT_SCHEMA), []
 
 
 FETCHERS = {

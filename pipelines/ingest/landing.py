@@ -157,6 +157,14 @@ TABLES: dict[str, dict[str, str]] = {
         "response_sha256": "VARCHAR",
         "year": "INTEGER",
     },
+    "x_post_counts": {  # opt-in, paid (X_BEARER_TOKEN): yearly totals only, no post content
+        "city_id": "VARCHAR",
+        "period_year": "INTEGER",
+        "query": "VARCHAR",  # the X search query (variants OR-ed, -exclusions, -is:retweet)
+        "total": "BIGINT",  # sum of meta.total_tweet_count over every page
+        "response_sha256": "VARCHAR",  # the first page (the others share query, + next_token)
+        "year": "INTEGER",
+    },
 }
 
 #: The tables each source owns.
@@ -169,6 +177,19 @@ SOURCE_TABLES: dict[str, tuple[str, ...]] = {
     "stackexchange": ("stackexchange_questions",),
     "social": ("social_followers",),
     "curated": ("curated_city_statistics", "curated_outreach", "curated_published_rankings"),
+}
+
+#: Opt-in tables a source lands only when its batch carries them (e.g. X counts, only with
+#: X_BEARER_TOKEN): a batch without them leaves their rows as they are.
+OPTIONAL_SOURCE_TABLES: dict[str, tuple[str, ...]] = {
+    "social": ("x_post_counts",),
+}
+
+#: ``raw.api_responses.source`` values of clients named differently from their batch's source:
+#: replaced together with the table they feed.
+TABLE_RESPONSE_SOURCES: dict[str, tuple[str, ...]] = {
+    "social_followers": ("bluesky", "mastodon"),
+    "x_post_counts": ("x",),
 }
 
 _FRAME_VIEW = "_landing_frame"
@@ -256,10 +277,15 @@ def land_batch(
     expected = SOURCE_TABLES.get(batch.source)
     if expected is None:
         raise ValueError(f"unknown source {batch.source!r}")
+    optional = OPTIONAL_SOURCE_TABLES.get(batch.source, ())
+    expected = (*expected, *(t for t in optional if t in batch.tables))
     if set(batch.tables) != set(expected):
         raise ValueError(
             f"{batch.source} batch has tables {sorted(batch.tables)}, expected {sorted(expected)}"
         )
+    owned = {batch.source}  # the raw.api_responses sources this batch replaces
+    for table in expected:
+        owned.update(TABLE_RESPONSE_SOURCES.get(table, ()))
     ensure_schema(con)
     paths = write_bodies(batch, Path(landing_dir))
     responses = _responses_frame(batch, paths)
@@ -270,8 +296,8 @@ def land_batch(
             con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE year = ?", [batch.year])
             counts[table] = _insert(con, table, batch.tables[table], batch.year)
         con.execute(
-            f"DELETE FROM {SCHEMA}.api_responses WHERE source = ? AND year = ?",
-            [batch.source, batch.year],
+            f"DELETE FROM {SCHEMA}.api_responses WHERE list_contains(?, source) AND year = ?",
+            [sorted(owned), batch.year],
         )
         counts["api_responses"] = _insert(con, "api_responses", responses, batch.year)
         con.commit()

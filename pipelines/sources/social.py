@@ -16,7 +16,9 @@ anonymous lookups (401) is **missing**, never zero.
   statistics live only. YouTube's terms forbid keeping API data beyond 30 days, so bodies are
   never written to the snapshot store or the landing folder: the response kept is a stub saying
   it was fetched fresh. It is not wired into the index (no registry channel ids yet).
-- X (``X_BEARER_TOKEN``, paid): not implemented; skipped with a log line.
+- X (``X_BEARER_TOKEN``, paid): full-archive post counts per city-year (``pipelines.sources.x``,
+  landed as ``raw.x_post_counts`` by ``fetch_social``); without the token, skipped with a log
+  line and nothing landed.
 """
 
 from __future__ import annotations
@@ -277,7 +279,10 @@ def optional_platform_notes(environ: Mapping[str, str] | None = None) -> list[st
     if not env.get(X_TOKEN_ENV):
         notes.append(f"x: {X_TOKEN_ENV} not set; X post counts skipped (paid, opt-in)")
     else:
-        notes.append("x: X_BEARER_TOKEN set, but the X counts client is not implemented; skipped")
+        notes.append(
+            f"x: {X_TOKEN_ENV} set; fetching X full-archive post counts (paid, opt-in; yearly "
+            "totals only)"
+        )
     for note in notes:
         logger.info(note)
     return notes

@@ -11,45 +11,50 @@ with framework as (
     select * from {{ ref('eng_framework') }}
 ),
 level_1 as (
-    select unit_code, year, icode, value from {{ ref('eng_normalised') }}
+    -- Every indicator of every screened-in unit (null when missing or constant).
+    select unit_code, year, icode, 1 as level, value from {{ ref('eng_normalised') }}
 ),
 {% for k in range(2, var('max_level') + 1) %}
 level_{{ k }} as (
-    select c.unit_code, c.year, f.parent as icode,
+    -- One row per parent and unit: null when none of its children has a value.
+    select c.unit_code, c.year, f.parent as icode, {{ k }} as level,
 {% if method == 'gmean' %}
            exp(sum(f.weight * ln(case when c.value > 0 then c.value else error(
                'aggregate gmean needs positive values (' || c.icode || ' = ' || cast(c.value as varchar)
                || '): normalise with minmax to a range such as 1,100 first') end))
-               / sum(f.weight)) as value
+               filter (where c.value is not null)
+               / sum(f.weight) filter (where c.value is not null)) as value
 {% else %}
-           sum(c.value * f.weight) / sum(f.weight) as value
+           sum(c.value * f.weight) filter (where c.value is not null)
+               / sum(f.weight) filter (where c.value is not null) as value
 {% endif %}
     from level_{{ k - 1 }} as c
     join framework as f on f.icode = c.icode and f.level = {{ k - 1 }}
-    where c.value is not null and f.parent is not null
+    where f.parent is not null
     group by c.unit_code, c.year, f.parent
 ),
 {% endfor %}
+screened_out as (
+    -- Units below the availability threshold are listed with every code, unscored.
+    select s.unit_code, s.year, f.icode, f.level, cast(null as double) as value
+    from {{ ref('eng_screened') }} as s
+    cross join framework as f
+    where not s.included
+),
 all_levels as (
 {% for k in range(1, var('max_level') + 1) %}
-    select unit_code, year, icode, value from level_{{ k }}
-    {% if not loop.last %}union all{% endif %}
+    select unit_code, year, icode, level, value from level_{{ k }}
+    union all
 {% endfor %}
-),
-grid as (
-    select u.unit_code, u.year, f.icode, f.level
-    from (select distinct unit_code, year from {{ ref('eng_screened') }}) as u
-    cross join framework as f
+    select unit_code, year, icode, level, value from screened_out
 )
 select
-    g.unit_code,
-    g.year,
-    g.icode,
-    g.level,
-    a.value,
-    case when a.value is not null
-        then rank() over (partition by g.year, g.icode, a.value is null order by a.value desc)
+    unit_code,
+    year,
+    icode,
+    level,
+    value,
+    case when value is not null
+        then rank() over (partition by year, icode order by value desc nulls last)
     end as rank
-from grid as g
-left join all_levels as a
-    on a.unit_code = g.unit_code and a.year = g.year and a.icode = g.icode
+from all_levels
