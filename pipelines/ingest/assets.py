@@ -5,7 +5,7 @@ lands the responses and parsed rows in the DuckDB raw schema, replacing that yea
 transaction.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import polars as pl
@@ -85,14 +85,26 @@ def source_asset_keys(source: str) -> list[dg.AssetKey]:
     return [dg.AssetKey(["raw", table]) for table in SOURCE_TABLES[source]]
 
 
-def _source_asset(source: str, fetcher: Callable, description: str) -> dg.AssetsDefinition:
+def _source_asset(
+    source: str,
+    fetcher: Callable,
+    description: str,
+    *,
+    inputs: Callable[[DuckDBResource, int], dict] | None = None,
+    extra_deps: Sequence[dg.AssetKey] = (),
+) -> dg.AssetsDefinition:
+    """One ingest multi-asset: fetch a source for the partition year and land its raw tables.
+
+    `inputs` reads what the fetcher needs from the warehouse (passed as keyword arguments);
+    `extra_deps` are the raw tables it reads, so Dagster lands them first."""
+
     @dg.multi_asset(
         name=f"ingest_{source}",
         specs=[
             dg.AssetSpec(
                 key,
                 group_name="ingest",
-                deps=[city_registry],
+                deps=[city_registry, *extra_deps],
                 kinds={"python", "duckdb"},
                 description=f"{description} (raw.{key.path[-1]})",
             )
@@ -109,7 +121,7 @@ def _source_asset(source: str, fetcher: Callable, description: str) -> dg.Assets
             if unknown:
                 raise dg.Failure(f"unknown city id(s): {', '.join(unknown)}")
             cities = cities.filter(pl.col("id").is_in(config.cities))
-        batch = fetcher(cities, year)
+        batch = fetcher(cities, year, **(inputs(warehouse, year) if inputs else {}))
         with warehouse.get_connection() as con:
             counts = land_batch(con, batch, landing_dir())
         context.log.info(f"{source} {year}: {len(batch.responses)} responses, rows {counts}")
@@ -130,6 +142,21 @@ def _curated(cities: pl.DataFrame, year: int) -> fetch.SourceBatch:
     return fetch.fetch_curated(year)
 
 
+def _landed_sitelinks(warehouse: DuckDBResource, year: int) -> dict:
+    """The year's Wikidata sitelinks, which fill article titles the registry leaves empty."""
+    with warehouse.get_connection() as con:
+        landed = con.sql(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'raw' and table_name = 'wikidata_sitelinks'"
+        ).fetchall()[0][0]
+        if not landed:
+            return {}
+        sitelinks = con.sql(
+            "select * from raw.wikidata_sitelinks where year = ?", params=[year]
+        ).pl()
+    return {"sitelinks": sitelinks}
+
+
 SOURCE_ASSETS = [
     _source_asset(
         "gdelt",
@@ -139,7 +166,10 @@ SOURCE_ASSETS = [
     _source_asset(
         "wikimedia",
         fetch.fetch_wikimedia,
-        "Monthly user pageviews of each city's article in every registry language edition.",
+        "Monthly user pageviews of each city's article in every registry language edition "
+        "(titles from the registry, completed by the year's Wikidata sitelinks).",
+        inputs=_landed_sitelinks,
+        extra_deps=[dg.AssetKey(["raw", "wikidata_sitelinks"])],
     ),
     _source_asset(
         "wikidata",
