@@ -166,6 +166,17 @@ class RecordedResponse:
         return json.loads(self.body)
 
 
+def decode_json(response: RecordedResponse) -> Any:
+    """The response body as JSON, or a SourceError naming the URL, status and an excerpt."""
+    try:
+        return json.loads(response.body)
+    except ValueError as exc:
+        excerpt = " ".join(response.body.split())[:200]
+        raise SourceError(
+            response.source, response.url, response.status, f"invalid JSON: {excerpt!r}"
+        ) from exc
+
+
 def body_sha256(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

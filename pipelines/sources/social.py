@@ -39,6 +39,7 @@ from pipelines.sources.http import (
     SourceError,
     body_sha256,
     canonical_request,
+    decode_json,
     request_key,
 )
 
@@ -61,16 +62,6 @@ class AccountMissing(LookupError):
     """The platform says the account does not exist (or cannot be read): missing data."""
 
 
-def _json(response: RecordedResponse) -> Any:
-    try:
-        return json.loads(response.body)
-    except ValueError as exc:
-        excerpt = " ".join(response.body.split())[:200]
-        raise SourceError(
-            response.source, response.url, response.status, f"invalid JSON: {excerpt!r}"
-        ) from exc
-
-
 def describes_year(observed_at: str, year: int) -> bool:
     """A current snapshot stands for ``year`` if taken in that year or in Q1 of the next."""
     observed = datetime.fromisoformat(observed_at.replace("Z", "+00:00"))
@@ -91,7 +82,7 @@ def parse_bluesky(response: RecordedResponse) -> int:
     """``followersCount``; raises :class:`AccountMissing` for an unknown account."""
     if response.status == 404:
         raise AccountMissing(f"bluesky {response.params.get('actor')}: 404")
-    data = _json(response)
+    data = decode_json(response)
     if response.status == 400:
         error = str(data.get("error", "")) if isinstance(data, dict) else ""
         message = str(data.get("message", "")) if isinstance(data, dict) else ""
@@ -133,7 +124,7 @@ def parse_mastodon(response: RecordedResponse) -> int:
     """``followers_count``; 404/410 (unknown, gone) and 401 (no anonymous lookup) are missing."""
     if response.status in (401, 404, 410):
         raise AccountMissing(f"mastodon {response.params.get('acct')}: {response.status}")
-    data = _json(response)
+    data = decode_json(response)
     if not isinstance(data, dict) or not isinstance(data.get("followers_count"), int):
         raise SourceError(response.source, response.url, response.status, "no followers_count")
     return int(data["followers_count"])

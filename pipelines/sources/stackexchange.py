@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import polars as pl
 
-from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
 
 PATH = "/2.3/search/advanced"
 SITES: tuple[str, ...] = ("travel", "expatriates")
@@ -66,13 +66,7 @@ def search_request(query: str, site: str, year: int) -> tuple[str, dict[str, str
 
 
 def _load(response: RecordedResponse) -> dict[str, Any]:
-    try:
-        data = json.loads(response.body)
-    except ValueError as exc:
-        excerpt = " ".join(response.body.split())[:200]
-        raise SourceError(
-            response.source, response.url, response.status, f"invalid JSON: {excerpt!r}"
-        ) from exc
+    data = decode_json(response)
     if not isinstance(data, dict):
         raise SourceError(response.source, response.url, response.status, "not a JSON object")
     return data

@@ -44,6 +44,7 @@ from pipelines.sources.http import (
     SourceError,
     body_sha256,
     build_session,
+    decode_json,
     utc_now_iso,
 )
 
@@ -118,16 +119,6 @@ def counts_request(
     return PATH, params
 
 
-def _load(response: RecordedResponse) -> Any:
-    try:
-        return json.loads(response.body)
-    except ValueError as exc:
-        excerpt = " ".join(response.body.split())[:200]
-        raise SourceError(
-            response.source, response.url, response.status, f"invalid JSON: {excerpt!r}"
-        ) from exc
-
-
 def error_message(data: Any) -> str | None:
     """The API's own words for an error body (``errors`` list, or a problem ``title/detail``)."""
     if not isinstance(data, dict):
@@ -155,7 +146,7 @@ class CountsPage:
 def parse_page(response: RecordedResponse) -> CountsPage:
     """One page: its total (``meta.total_tweet_count``, else the sum of ``data[].tweet_count``)
     and ``meta.next_token``. An ``errors`` body, or a page without counts, raises (never zero)."""
-    data = _load(response)
+    data = decode_json(response)
     message = error_message(data) if isinstance(data, dict) and "errors" in data else None
     if message or response.status != 200:
         raise SourceError(
