@@ -176,3 +176,33 @@ def test_every_query_in_the_analysts_guide_runs_on_the_release(first_release: Pa
         for query in queries:
             rows = con.sql(query).fetchall()
             assert rows, query
+
+
+def test_score_out_of_range_is_refused(first_release: Path) -> None:
+    """A score above 100 in the marts (as a broken engine would write it) never gets out."""
+    releases_before = {p: digest_tree(p) for p in first_release.parent.glob("edition-*")}
+    warehouse = Path(first_release).parents[2] / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "update marts.mart_city_ranking set score = 101 where year = ? and rank = 1", [YEAR]
+        )
+    defs = cli._definitions()
+    after_dbt = dg.AssetSelection.assets("index_analysis", "annual_release")
+    result = defs.resolve_job_def("annual_edition").execute_in_process(
+        instance=dg.DagsterInstance.get(),
+        partition_key=str(YEAR),
+        run_config={
+            "ops": {
+                "annual_release": {"config": {"edition": 9}},
+                "index_analysis": {"config": {"replications": 50}},
+            }
+        },
+        asset_selection=list(after_dbt.resolve(defs.resolve_asset_graph())),
+        raise_on_error=False,
+    )
+    assert not result.success
+    report = cli.failure_report(result)
+    assert "expect_column_values_to_be_between on score" in report
+    assert "score=101" in report  # the sample row is shown
+    assert not (first_release.parent / "edition-9").exists()
+    assert {p: digest_tree(p) for p in first_release.parent.glob("edition-*")} == releases_before
