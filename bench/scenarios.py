@@ -23,41 +23,19 @@ PY = str(BIN / "python")
 CITY_INDEX = str(BIN / "city-index")
 
 
-def _compute_child(meta: Path, data: Path, out: Path, normalise: str) -> dict:
-    run = run_child(
-        [
-            CITY_INDEX,
-            "compute",
-            "--framework",
-            str(meta),
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--normalise",
-            normalise,
-        ]
-    )
+def _engine_child(program: list[str], meta: Path, data: Path, out: Path, normalise: str) -> dict:
+    """Time one engine (same arguments for both) in a fresh child process."""
+    arguments = ["--framework", str(meta), "--data", str(data), "--out", str(out)]
+    run = run_child([*program, *arguments, "--normalise", normalise])
     return {"seconds": round(run.seconds, 3), "peak_rss_mb": round(run.peak_rss_mb, 1)}
+
+
+def _compute_child(meta: Path, data: Path, out: Path, normalise: str) -> dict:
+    return _engine_child([CITY_INDEX, "compute"], meta, data, out, normalise)
 
 
 def _numpy_child(meta: Path, data: Path, out: Path, normalise: str) -> dict:
-    run = run_child(
-        [
-            PY,
-            "-m",
-            "bench.numpy_compute",
-            "--framework",
-            str(meta),
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--normalise",
-            normalise,
-        ]
-    )
-    return {"seconds": round(run.seconds, 3), "peak_rss_mb": round(run.peak_rss_mb, 1)}
+    return _engine_child([PY, "-m", "bench.numpy_compute"], meta, data, out, normalise)
 
 
 # 1. Engine at scale -----------------------------------------------------------------------

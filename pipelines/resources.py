@@ -24,3 +24,15 @@ class WarehouseResource(DuckDBResource):
             yield connection
         finally:
             connection.close()
+
+
+@contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All or nothing: a reload that fails halfway leaves the previous rows as they were."""
+    connection.begin()
+    try:
+        yield connection
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise

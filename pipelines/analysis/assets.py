@@ -15,6 +15,7 @@ from pipelines.analysis.uncertainty import (
 )
 from pipelines.metadata import markdown_preview
 from pipelines.partitions import yearly_partitions
+from pipelines.resources import transaction
 from pipelines.settings import ASSETS_DIR
 
 ANALYSIS_TABLES = ("uncertainty", "sensitivity", "coherence", "pillar_alpha", "external_validation")
@@ -63,14 +64,10 @@ def replace_year(con, table: str, year: int, frame: pl.DataFrame) -> None:
     con.execute("create schema if not exists analysis")
     con.register("incoming", frame.with_columns(pl.lit(year).alias("year")).to_arrow())
     con.execute(f"create table if not exists analysis.{table} as select * from incoming limit 0")
-    con.execute("begin")
     try:
-        con.execute(f"delete from analysis.{table} where year = ?", [year])
-        con.execute(f"insert into analysis.{table} by name select * from incoming")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            con.execute(f"delete from analysis.{table} where year = ?", [year])
+            con.execute(f"insert into analysis.{table} by name select * from incoming")
     finally:
         con.unregister("incoming")
 

@@ -16,6 +16,7 @@ from pipelines.ingest.landing import SOURCE_TABLES, land_batch
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
 from pipelines.registry import load_cities
+from pipelines.resources import transaction
 from pipelines.settings import FRAMEWORK_CSV, landing_dir
 
 POOL = "duckdb"  # one writer at a time on the warehouse file
@@ -32,15 +33,10 @@ def _replace_table(warehouse: DuckDBResource, table: str, frame: pl.DataFrame) -
     assert table in {"cities", "framework"}, table  # whitelist: names never come from data
     with warehouse.get_connection() as con:
         con.execute("create schema if not exists raw")
-        con.execute("begin")
-        try:
-            con.register("incoming", frame.to_arrow())
+        con.register("incoming", frame.to_arrow())
+        with transaction(con):
             con.execute(f"create or replace table raw.{table} as select * from incoming")
-            con.unregister("incoming")
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
+        con.unregister("incoming")
 
 
 @dg.asset(

@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from pipelines.ingest.fetch import SourceBatch
+from pipelines.resources import transaction
 
 SCHEMA = "raw"
 
@@ -290,8 +291,7 @@ def land_batch(
     paths = write_bodies(batch, Path(landing_dir))
     responses = _responses_frame(batch, paths)
     counts: dict[str, int] = {}
-    con.begin()
-    try:
+    with transaction(con):
         for table in expected:
             con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE year = ?", [batch.year])
             counts[table] = _insert(con, table, batch.tables[table], batch.year)
@@ -300,8 +300,4 @@ def land_batch(
             [sorted(owned), batch.year],
         )
         counts["api_responses"] = _insert(con, "api_responses", responses, batch.year)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
     return counts
