@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -75,45 +76,69 @@ def failure_report(result) -> str:
     return "\n".join(lines) or "the run failed (see the Dagster UI for details)"
 
 
-def run_job(name: str, year: int, *, run_config: dict | None = None, asset_selection=None):
-    """Execute a job for one year's partition as a run recorded in the instance."""
+def run_job(
+    name: str,
+    years: Sequence[int],
+    *,
+    run_config: dict | None = None,
+    asset_selection=None,
+):
+    """Execute a job as one run recorded in the instance: for one year's partition, or for a
+    range of years in a single run (a single-run backfill)."""
+    from pipelines.partitions import range_tags
+
     job = _definitions().resolve_job_def(name)
     quiet_console = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    first, last = min(years), max(years)
+    partition = {"partition_key": str(first)} if first == last else {}
+    tags = {"city_index/command": name} | ({} if first == last else range_tags(first, last))
     result = job.execute_in_process(
         instance=_instance(),
-        partition_key=str(year),
         run_config={**quiet_console, **(run_config or {})},
         asset_selection=asset_selection,
         raise_on_error=False,
-        tags={"city_index/command": name},
+        tags=tags,
+        **partition,
     )
+    label = str(first) if first == last else f"{first}-{last}"
     if not result.success:
         raise CommandFailed(
-            f"{name} run for {year} failed (run {result.run_id}):\n" + failure_report(result)
+            f"{name} run for {label} failed (run {result.run_id}):\n" + failure_report(result)
         )
     return result
 
 
-def loaded_years() -> set[int]:
-    """Years whose raw data is in the warehouse (read-only peek before a run)."""
+def landed_sources(years: Sequence[int]) -> dict[int, set[str]]:
+    """The sources landed for each of the years (read-only peek before a run)."""
     import duckdb
 
+    landed: dict[int, set[str]] = {year: set() for year in years}
     path = warehouse_path()
     if not path.exists():
-        return set()
+        return landed
     with duckdb.connect(str(path), read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables"
-            " where table_schema = 'raw' and table_name = 'api_responses'"
+            " where table_schema = 'raw' and table_name = 'landed_batches'"
         ).fetchall()[0][0]
         if not exists:
-            return set()
-        return {
-            row[0] for row in con.execute("select distinct year from raw.api_responses").fetchall()
-        }
+            return landed
+        rows = con.execute(
+            "select year, source from raw.landed_batches where year between ? and ?",
+            [min(years), max(years)],
+        ).fetchall()
+    for year, source in rows:
+        landed.setdefault(year, set()).add(source)
+    return landed
 
 
-def ingest(year: int, sources: Sequence[str] = SOURCES, cities: Sequence[str] = ()) -> None:
+def ingest(
+    year: int,
+    sources: Sequence[str] = SOURCES,
+    cities: Sequence[str] = (),
+    *,
+    replace_real_with_synthetic: bool = False,
+) -> None:
     import dagster as dg
 
     from pipelines.ingest.assets import source_asset_keys
@@ -121,27 +146,66 @@ def ingest(year: int, sources: Sequence[str] = SOURCES, cities: Sequence[str] = 
     selection = [dg.AssetKey(["raw", "cities"]), dg.AssetKey(["raw", "framework"])]
     for source in sources:
         selection += source_asset_keys(source)
-    run_config = {
-        "ops": {f"ingest_{source}": {"config": {"cities": list(cities)}} for source in sources}
+    op_config = {
+        "cities": list(cities),
+        "replace_real_with_synthetic": replace_real_with_synthetic,
     }
-    run_job("ingest", year, run_config=run_config, asset_selection=selection)
+    run_config = {"ops": {f"ingest_{source}": {"config": op_config} for source in sources}}
+    run_job("ingest", [year], run_config=run_config, asset_selection=selection)
+
+
+def ensure_landed(years: Sequence[int]) -> None:
+    """Every year an edition reads must have its sources landed. In the offline default
+    (snapshot mode) the missing ones are ingested from the embedded snapshot, as `make run`
+    needs on a fresh machine; in live or record mode nothing is fetched behind the user's
+    back: the command stops and says what to ingest."""
+    from pipelines.sources.http import resolve_mode
+
+    missing = {
+        year: [s for s in SOURCES if s not in landed]
+        for year, landed in landed_sources(years).items()
+        if set(SOURCES) - landed
+    }
+    if not missing:
+        return
+    mode = resolve_mode()
+    if mode != "snapshot":
+        listing = "; ".join(f"{y}: {', '.join(s)}" for y, s in sorted(missing.items()))
+        raise CommandFailed(
+            f"nothing landed for {listing}. Ingest first, e.g. city-index ingest --year "
+            f"{min(missing)} --mode {mode} (or --mode snapshot for the embedded offline data)"
+        )
+    for year, sources in sorted(missing.items()):
+        print(
+            f"ingesting {year} from the embedded snapshot ({', '.join(sources)}): nothing "
+            "was landed for it",
+            file=sys.stderr,
+        )
+        ingest(year, sources)
 
 
 def release(
-    year: int, edition: int | None, replications: int, history_from: int = FIRST_YEAR
+    year: int,
+    edition: int | None,
+    replications: int,
+    *,
+    history_from: int = FIRST_YEAR,
+    refresh: bool = False,
 ) -> Path:
-    """Ingest the years from `history_from` that are missing (for the change and the leaders'
-    history), then build, validate and release the edition."""
-    for earlier in sorted(set(range(history_from, year)) - loaded_years()):
-        print(f"ingesting {earlier} (history for the {year} edition)", file=sys.stderr)
-        ingest(earlier)
-    run_config = {
-        "ops": {
-            "annual_release": {"config": {"edition": edition}},
-            "index_analysis": {"config": {"replications": replications}},
-        }
-    }
-    result = run_job("annual_edition", year, run_config=run_config)
+    """Build, validate and release the edition of `year` from the raw data already landed.
+
+    The years before it (from `history_from`) are built first in one run, so the change on
+    the year before and the leaders' history come from the same code; `refresh` ingests the
+    edition year again first (in the mode in force)."""
+    if refresh:
+        ingest(year)
+    ensure_landed(range(history_from, year + 1))
+    analysis = {"index_analysis": {"config": {"replications": replications}}}
+    if history_from < year:
+        print(f"building history {history_from}-{year - 1}", file=sys.stderr)
+        run_job("build", range(history_from, year), run_config={"ops": analysis})
+    run_config = {"ops": {"annual_release": {"config": {"edition": edition}}, **analysis}}
+    result = run_job("annual_edition", [year], run_config=run_config)
     materialization = result.asset_materializations_for_node("annual_release")[-1]
     metadata = materialization.metadata
     print(metadata["message"].value, file=sys.stderr)
@@ -180,12 +244,23 @@ def build_parser() -> argparse.ArgumentParser:
     release_parser.add_argument(
         "--replications", type=int, default=1000, help="Monte Carlo replications for rank intervals"
     )
+    release_parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="ingest the edition year again first (in the mode in force); by default the "
+        "release uses the data already landed",
+    )
 
     ingest_parser = commands.add_parser("ingest", help="fetch and land sources for one year")
     ingest_parser.add_argument("--year", type=_year, required=True)
     ingest_parser.add_argument("--source", choices=SOURCES, action="append")
     ingest_parser.add_argument("--city", action="append", default=[])
     ingest_parser.add_argument("--mode", choices=MODES, default=None)
+    ingest_parser.add_argument(
+        "--replace-real-with-synthetic",
+        action="store_true",
+        help="allow synthetic snapshot data to replace real data landed before (logged)",
+    )
 
     compute_parser = commands.add_parser("compute", help="run the engine on COINr-format files")
     compute_parser.add_argument("--framework", type=Path, required=True)
@@ -209,23 +284,61 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops a run as Ctrl-C does: Dagster turns the interrupt into a clean stop of the
+    step (and of dbt's process), and the run is recorded as stopped."""
+
+    def interrupt(signum, frame):
+        signal.raise_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_command(args: argparse.Namespace) -> str:
+    """Execute a parsed command; returns what to print on stdout."""
+    if args.command == "release":
+        return str(release(args.year, args.edition, args.replications, refresh=args.refresh))
+    if args.command == "ingest":
+        if args.mode:
+            os.environ["CITY_INDEX_MODE"] = args.mode
+        sources = args.source or SOURCES
+        ingest(
+            args.year,
+            sources,
+            args.city,
+            replace_real_with_synthetic=args.replace_real_with_synthetic,
+        )
+        return f"ingested {', '.join(sources)} for {args.year}"
+    if args.command == "compute":
+        return str(compute_command(args))
+    from pipelines.index.dbt_runner import ensure_manifest
+
+    return str(ensure_manifest())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     apply_environment_defaults()
+    _stop_on_sigterm()
     try:
-        if args.command == "release":
-            print(release(args.year, args.edition, args.replications))
-        elif args.command == "ingest":
-            if args.mode:
-                os.environ["CITY_INDEX_MODE"] = args.mode
-            ingest(args.year, args.source or SOURCES, args.city)
-            print(f"ingested {', '.join(args.source or SOURCES)} for {args.year}")
-        elif args.command == "compute":
-            print(compute_command(args))
-        elif args.command == "prepare":
-            from pipelines.index.dbt_runner import ensure_manifest
+        if args.command in ("release", "ingest"):
+            from pipelines.locking import recover_dead_runs, run_lock
 
-            print(ensure_manifest())
+            with run_lock(f"city-index {args.command}"):
+                for run_id in recover_dead_runs(_instance()):
+                    print(
+                        f"run {run_id} had died without finishing: marked failed", file=sys.stderr
+                    )
+                print(run_command(args))
+        else:
+            print(run_command(args))
+    except KeyboardInterrupt:
+        print(
+            f"city-index {args.command}: interrupted; the run stopped and the warehouse keeps "
+            "its last completed step. Run the command again to finish.",
+            file=sys.stderr,
+        )
+        return 130
     except Exception as error:  # the CLI's contract: a clear message and a non-zero exit
         print(f"city-index {args.command}: {error}", file=sys.stderr)
         return 1

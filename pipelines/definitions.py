@@ -22,6 +22,7 @@ apply_environment_defaults()
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 INGEST_ASSETS = [city_registry, index_framework, *SOURCE_ASSETS]
+BUILD_ASSETS = [city_index_models, index_analysis]
 
 ingest_job = dg.define_asset_job(
     "ingest",
@@ -30,25 +31,56 @@ ingest_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-annual_edition_job = dg.define_asset_job(
-    "annual_edition",
-    selection=dg.AssetSelection.all(),
+# Building and releasing read the raw data already landed: they never ingest, so a release
+# publishes exactly what was fetched (live, record or snapshot) and makes no request.
+build_job = dg.define_asset_job(
+    "build",
+    selection=dg.AssetSelection.assets(*BUILD_ASSETS),
     description=(
-        "Build, validate and release one year's edition: ingest, dbt models, analysis, the "
-        "Great Expectations gate (blocking) and the release folder."
+        "Build the index and its analysis for a year or a range of years (one run), with the "
+        "dbt tests and the Great Expectations gate; other years' rows are left as they are."
     ),
     # One process: every step opens the same DuckDB file, which allows one writer at a time.
     executor_def=dg.in_process_executor,
 )
 
-# On 1 January, build the edition of the year that just ended.
-annual_schedule = dg.build_schedule_from_partitioned_job(annual_edition_job)
+annual_edition_job = dg.define_asset_job(
+    "annual_edition",
+    selection=dg.AssetSelection.assets(*BUILD_ASSETS, annual_release),
+    description=(
+        "Build, validate and release one year's edition from the landed raw data: dbt models, "
+        "analysis, the Great Expectations gate (blocking) and the release folder."
+    ),
+    executor_def=dg.in_process_executor,
+)
+
+# On 1 January: ingest the year that ended (in the configured mode), then, once that run has
+# succeeded, build and release its edition: two runs, each visible in the UI.
+annual_ingest_schedule = dg.build_schedule_from_partitioned_job(
+    ingest_job, name="annual_ingest_schedule"
+)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_job=annual_edition_job,
+    description="After the scheduled ingest of a year succeeds, build and release its edition.",
+)
+def edition_after_annual_ingest(context: dg.RunStatusSensorContext):
+    run = context.dagster_run
+    if run.tags.get("dagster/schedule_name") != annual_ingest_schedule.name:
+        return dg.SkipReason("not the annual ingest: editions are released on request")
+    partition = run.tags.get("dagster/partition")
+    return dg.RunRequest(run_key=f"edition-{partition}-{run.run_id}", partition_key=partition)
+
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, city_index_models, index_analysis, annual_release],
+    assets=[*INGEST_ASSETS, *BUILD_ASSETS, annual_release],
     asset_checks=[edition_gate],
-    jobs=[ingest_job, annual_edition_job],
-    schedules=[annual_schedule],
+    jobs=[ingest_job, build_job, annual_edition_job],
+    schedules=[annual_ingest_schedule],
+    sensors=[edition_after_annual_ingest],
     resources={
         "warehouse": WarehouseResource(database=dg.EnvVar("CITY_INDEX_WAREHOUSE")),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

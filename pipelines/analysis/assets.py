@@ -1,5 +1,6 @@
-"""Analysis on top of the engine for an edition year: rank intervals, sensitivity, coherence and
-external validation, written to the warehouse's `analysis` schema (each year replaced whole)."""
+"""Analysis on top of the engine, for every year a run builds: rank intervals, sensitivity,
+coherence and external validation, written to the warehouse's `analysis` schema. Each year is
+replaced whole and kept, so an analyst can read any past year's rank intervals."""
 
 import dagster as dg
 import polars as pl
@@ -14,12 +15,18 @@ from pipelines.analysis.uncertainty import (
     sensitivity_indices,
 )
 from pipelines.metadata import markdown_preview
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import run_years, yearly_partitions
 from pipelines.resources import transaction
-from pipelines.settings import ASSETS_DIR
 
 ANALYSIS_TABLES = ("uncertainty", "sensitivity", "coherence", "pillar_alpha", "external_validation")
-GAWC_FILE = ASSETS_DIR / "reference" / "gawc_da31_global_network_connectivity_2020.csv"
+# The benchmark of the external validation, as named in assets/inputs/published_rankings.csv.
+BENCHMARK_RANKING = "GaWC global network connectivity"
+EXTERNAL_VALIDATION_SCHEMA = {
+    "benchmark": pl.String,
+    "n_units": pl.Int64,
+    "spearman_rho": pl.Float64,  # null when fewer than 3 cities are in both rankings
+    "p_value": pl.Float64,
+}
 
 
 class AnalysisConfig(dg.Config):
@@ -32,127 +39,148 @@ class AnalysisConfig(dg.Config):
 
 
 def read_year(con, year: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """The edition year's indicators (screened-in cities), ranking and framework."""
+    """A year's indicators (screened-in cities), ranking and framework, in a fixed order (the
+    Monte Carlo's sums follow it, so the same inputs give the same bits)."""
     indicators = con.sql(
         "select city_id as unit_code, icode, raw_value as value, normalised_value"
-        " from marts.fct_indicator_value where year = ? and treatment <> 'not ranked'",
+        " from marts.fct_indicator_value where year = ? and treatment <> 'not ranked'"
+        " order by unit_code, icode",
         params=[year],
     ).pl()
     ranking = con.sql(
         "select city_id, rank, previous_rank, score, ranked from marts.mart_city_ranking"
-        " where year = ?",
+        " where year = ? order by city_id",
         params=[year],
     ).pl()
     framework = con.sql(
         "select level, icode, direction, weight, parent, type from engine.eng_framework"
+        " order by level, icode"
     ).pl()
     return indicators, ranking, framework
 
 
-def gawc_benchmark(con) -> pl.DataFrame:
-    """GaWC 2020 global network connectivity of the registry's cities (real data)."""
-    gawc = pl.read_csv(GAWC_FILE).select(
-        pl.col("City").alias("gawc_name"), pl.col("GNC_abs").cast(pl.Float64).alias("value")
-    )
-    cities = con.sql("select city_id as unit_code, gawc_name from marts.dim_city").pl()
-    return cities.join(gawc, on="gawc_name").select("unit_code", "value")
+def benchmark(con, year: int) -> tuple[str, pl.DataFrame]:
+    """The latest edition (as of the year) of the benchmark ranking, as (name, unit_code,
+    value) with value = -position, so that a higher value is a better place."""
+    rows = con.sql(
+        "select city_id as unit_code, edition_year, -position as value"
+        " from marts.fct_published_ranking where year = ? and ranking = ?"
+        " and edition_year = (select max(edition_year) from marts.fct_published_ranking"
+        "                     where year = ? and ranking = ?)"
+        " order by unit_code",
+        params=[year, BENCHMARK_RANKING, year, BENCHMARK_RANKING],
+    ).pl()
+    edition = rows["edition_year"][0] if rows.height else None
+    name = f"{BENCHMARK_RANKING} {edition}" if edition else f"{BENCHMARK_RANKING} (none by {year})"
+    return name, rows.select("unit_code", pl.col("value").cast(pl.Float64))
 
 
-def replace_year(con, table: str, year: int, frame: pl.DataFrame) -> None:
-    """Replace one year of an analysis table in one transaction (table from a fixed list)."""
-    assert table in ANALYSIS_TABLES, table
+def replace_year(con, year: int, tables: dict[str, pl.DataFrame]) -> None:
+    """Replace one year of every analysis table in one transaction (a run killed halfway
+    leaves the year as it was). Table names come from the fixed ANALYSIS_TABLES."""
+    assert set(tables) == set(ANALYSIS_TABLES), sorted(tables)
     con.execute("create schema if not exists analysis")
-    con.register("incoming", frame.with_columns(pl.lit(year).alias("year")).to_arrow())
-    con.execute(f"create table if not exists analysis.{table} as select * from incoming limit 0")
+    views = {table: f"incoming_{table}" for table in ANALYSIS_TABLES}
+    for table, view in views.items():
+        con.register(view, tables[table].with_columns(pl.lit(year).alias("year")).to_arrow())
     try:
         with transaction(con):
-            con.execute(f"delete from analysis.{table} where year = ?", [year])
-            con.execute(f"insert into analysis.{table} by name select * from incoming")
+            for table, view in views.items():
+                con.execute(
+                    f"create table if not exists analysis.{table} as select * from {view} limit 0"
+                )
+                con.execute(f"delete from analysis.{table} where year = ?", [year])
+                con.execute(f"insert into analysis.{table} by name select * from {view}")
     finally:
-        con.unregister("incoming")
+        for view in views.values():
+            con.unregister(view)
+
+
+def analyse_year(con, year: int, config: AnalysisConfig) -> dict[str, pl.DataFrame]:
+    """Every analysis table's rows for one year."""
+    indicators, ranking, framework = read_year(con, year)
+    compiled = compile_framework(framework)
+    values, units = dense_values(indicators, compiled)
+    intervals = monte_carlo_ranks(
+        compiled,
+        values,
+        units,
+        n_reps=config.replications,
+        seed=config.seed,
+        weight_perturbation=config.weight_perturbation,
+    )
+    uncertainty = (
+        ranking.select("city_id", "rank", "previous_rank")
+        .join(intervals.rename({"unit_code": "city_id"}), on="city_id", how="left")
+        .with_columns(
+            pl.struct("previous_rank", "rank", "rank_p05", "rank_p95")
+            .map_elements(
+                lambda r: change_significance(
+                    r["previous_rank"], r["rank"], r["rank_p05"], r["rank_p95"]
+                ),
+                return_dtype=pl.Boolean,
+            )
+            .alias("change_significant")
+        )
+        .drop("previous_rank", "nominal_rank")
+    )
+    sensitivity = sensitivity_indices(
+        compiled,
+        values,
+        units,
+        n_base=config.sensitivity_base_samples,
+        seed=config.seed,
+        weight_perturbation=config.weight_perturbation,
+    )
+    normalised = indicators.select("unit_code", "icode", pl.col("normalised_value").alias("value"))
+    scores = ranking.filter(pl.col("ranked")).select(pl.col("city_id").alias("unit_code"), "score")
+    benchmark_name, benchmark_values = benchmark(con, year)
+    return {
+        "uncertainty": uncertainty,
+        "sensitivity": sensitivity,
+        "coherence": pillar_correlations(normalised, framework),
+        "pillar_alpha": pillar_alpha(normalised, framework),
+        "external_validation": pl.DataFrame(
+            [spearman_against(scores, benchmark_values, benchmark_name)],
+            schema=EXTERNAL_VALIDATION_SCHEMA,
+        ),
+    }
 
 
 @dg.asset(
     group_name="analysis",
     partitions_def=yearly_partitions,
-    pool="duckdb",
+    backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[
         dg.AssetKey(["marts", "mart_city_ranking"]),
         dg.AssetKey(["marts", "fct_indicator_value"]),
+        dg.AssetKey(["marts", "fct_published_ranking"]),
+        dg.AssetKey(["engine", "eng_framework"]),
     ],
     kinds={"python", "duckdb"},
     description=(
-        "Rank intervals (seeded Monte Carlo over weights, treatment, normalisation and "
-        "aggregation), Sobol sensitivity per assumption, pillar coherence (correlations, "
-        "Cronbach's alpha) and external validation against GaWC 2020."
+        "Per year: rank intervals (seeded Monte Carlo over weights, treatment, normalisation "
+        "and aggregation), Sobol sensitivity per assumption, pillar coherence (correlations, "
+        "Cronbach's alpha) and external validation against the latest GaWC edition."
     ),
 )
 def index_analysis(
     context: dg.AssetExecutionContext, config: AnalysisConfig, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
-    year = int(context.partition_key)
+    years = run_years(context)
     with warehouse.get_connection() as con:
-        indicators, ranking, framework = read_year(con, year)
-        compiled = compile_framework(framework)
-        values, units = dense_values(indicators, compiled)
-        intervals = monte_carlo_ranks(
-            compiled,
-            values,
-            units,
-            n_reps=config.replications,
-            seed=config.seed,
-            weight_perturbation=config.weight_perturbation,
-        )
-        uncertainty = (
-            ranking.select("city_id", "rank", "previous_rank")
-            .join(intervals.rename({"unit_code": "city_id"}), on="city_id", how="left")
-            .with_columns(
-                pl.struct("previous_rank", "rank", "rank_p05", "rank_p95")
-                .map_elements(
-                    lambda r: change_significance(
-                        r["previous_rank"], r["rank"], r["rank_p05"], r["rank_p95"]
-                    ),
-                    return_dtype=pl.Boolean,
-                )
-                .alias("change_significant")
-            )
-            .drop("previous_rank", "nominal_rank")
-        )
-        sensitivity = sensitivity_indices(
-            compiled,
-            values,
-            units,
-            n_base=config.sensitivity_base_samples,
-            seed=config.seed,
-            weight_perturbation=config.weight_perturbation,
-        )
-        normalised = indicators.select(
-            "unit_code", "icode", pl.col("normalised_value").alias("value")
-        )
-        coherence = pillar_correlations(normalised, framework)
-        alpha = pillar_alpha(normalised, framework)
-        scores = ranking.filter(pl.col("ranked")).select(
-            pl.col("city_id").alias("unit_code"), "score"
-        )
-        external = pl.DataFrame(
-            [spearman_against(scores, gawc_benchmark(con), "GaWC 2020 global network connectivity")]
-        )
-        for table, frame in (
-            ("uncertainty", uncertainty),
-            ("sensitivity", sensitivity),
-            ("coherence", coherence),
-            ("pillar_alpha", alpha),
-            ("external_validation", external),
-        ):
-            replace_year(con, table, year, frame)
-    flagged = coherence.filter(pl.col("flag") != "ok").height
+        for year in years:
+            last = analyse_year(con, year, config)
+            replace_year(con, year, last)
+    flagged = last["coherence"].filter(pl.col("flag") != "ok").height
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": uncertainty.height,
+            "years": f"{years[0]}-{years[-1]}",
+            "dagster/row_count": last["uncertainty"].height,
             "replications": config.replications,
             "seed": config.seed,
-            "flagged correlations": flagged,
-            "spearman vs GaWC": external["spearman_rho"][0],
-            "preview": markdown_preview(uncertainty.sort("rank", nulls_last=True)),
+            f"flagged correlations {years[-1]}": flagged,
+            f"spearman vs benchmark {years[-1]}": last["external_validation"]["spearman_rho"][0],
+            "preview": markdown_preview(last["uncertainty"].sort("rank", nulls_last=True)),
         }
     )

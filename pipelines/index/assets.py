@@ -1,14 +1,20 @@
-"""The dbt project as Dagster assets: staging, intermediate, engine and marts, per edition year."""
+"""The dbt project as Dagster assets: staging, intermediate, engine and marts, per edition year.
+
+A run builds the years of its partition, or of its partition range in one dbt invocation (a
+single-run backfill): the marts replace exactly those years (delete+insert), so a build of any
+year, in any order, never changes another year's rows. Intermediate and engine tables are
+working tables that hold the years of the last build; the marts hold every year built.
+"""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.index.dbt_runner import PROJECT_DIR
-from pipelines.partitions import yearly_partitions
+from pipelines.partitions import run_years, yearly_partitions
 
 dbt_project = DbtProject(project_dir=PROJECT_DIR)
 
@@ -22,9 +28,9 @@ class CityIndexTranslator(DagsterDbtTranslator):
         return f"dbt_{fqn[1]}" if len(fqn) > 2 else "dbt"
 
 
-def edition_vars(year: int) -> dict[str, int]:
-    """dbt vars for an edition year: the models use data up to and including that year."""
-    return {"year": year}
+def build_vars(years: Sequence[int]) -> dict[str, int]:
+    """dbt vars for a build of consecutive years (one partition, or a range in one run)."""
+    return {"year_from": min(years), "year_to": max(years)}
 
 
 @dbt_assets(
@@ -32,10 +38,15 @@ def edition_vars(year: int) -> dict[str, int]:
     project=dbt_project,
     partitions_def=yearly_partitions,
     dagster_dbt_translator=CityIndexTranslator(),
-    pool="duckdb",
+    # A backfill of many years is one dbt invocation: the per-year steps are independent, and
+    # one start-up of dbt costs more than the models themselves.
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def city_index_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Build and test every model for the edition year (tables are rebuilt: idempotent)."""
-    year = int(context.partition_key)
-    args = ["build", "--vars", json.dumps(edition_vars(year))]
+    """Build and test every model for the run's years; marts replace only those years
+    (with panel normalisation, every year from the first is recomputed, as the method pools
+    them)."""
+    years = run_years(context)
+    context.log.info(f"building years {years[0]}-{years[-1]}")
+    args = ["build", "--vars", json.dumps(build_vars(years))]
     yield from dbt.cli(args, context=context).stream()

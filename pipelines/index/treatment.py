@@ -32,7 +32,7 @@ import polars as pl
 
 __all__ = ["skew_type2", "kurt_type2", "passes_skew_kurt", "treat_vector", "treat_coinr"]
 
-_LOG_SCHEMA = {
+LOG_SCHEMA = {
     "year": pl.Int64,
     "icode": pl.String,
     "n": pl.Int64,
@@ -178,7 +178,9 @@ def treat_coinr(
         pl.col("icode"),
         pl.col("value").cast(pl.Float64).fill_nan(None),
     ).with_row_index("_row")
-    ordered = df.sort(["year", "icode", "_row"])
+    # Units in a fixed order within each (year, icode): the statistics then sum in the same
+    # order whatever order the rows arrive in, so the same inputs give the same bits.
+    ordered = df.sort(["year", "icode", "unit_code", "_row"])
     gid = ordered.select(pl.struct("year", "icode").rle_id()).to_series().to_numpy()
     vals = ordered["value"].to_numpy(allow_copy=True).astype(float, copy=True)
     out_vals = vals.copy()
@@ -205,7 +207,7 @@ def treat_coinr(
         .sort("_row")
         .drop("_row")
     )
-    schema = dict(_LOG_SCHEMA)
+    schema = dict(LOG_SCHEMA)
     schema["year"] = df.schema["year"]
     log = pl.DataFrame(log_rows, schema=schema)
     for c in ("skew_before", "kurt_before", "skew_after", "kurt_after"):

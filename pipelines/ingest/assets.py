@@ -12,20 +12,26 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest import fetch
-from pipelines.ingest.landing import SOURCE_TABLES, land_batch
+from pipelines.ingest.landing import (
+    SOURCE_TABLES,
+    RealDataProtected,
+    batch_is_synthetic,
+    land_batch,
+    landed_kind,
+)
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
 from pipelines.registry import load_cities
 from pipelines.resources import transaction
 from pipelines.settings import FRAMEWORK_CSV, landing_dir
 
-POOL = "duckdb"  # one writer at a time on the warehouse file
-
 
 class IngestConfig(dg.Config):
-    """Narrow an ingest run: only these city ids (all when empty)."""
+    """Narrow an ingest run to these city ids (all when empty). Real landed data is kept
+    unless replace_real_with_synthetic says to overwrite it with a synthetic batch."""
 
     cities: list[str] = []
+    replace_real_with_synthetic: bool = False
 
 
 def _replace_table(warehouse: DuckDBResource, table: str, frame: pl.DataFrame) -> None:
@@ -43,7 +49,6 @@ def _replace_table(warehouse: DuckDBResource, table: str, frame: pl.DataFrame) -
     key=["raw", "cities"],
     group_name="ingest",
     partitions_def=yearly_partitions,
-    pool=POOL,
     kinds={"csv", "duckdb"},
     description="The city registry (assets/cities.csv), checked on load.",
 )
@@ -57,7 +62,6 @@ def city_registry(warehouse: DuckDBResource) -> dg.MaterializeResult:
     key=["raw", "framework"],
     group_name="ingest",
     partitions_def=yearly_partitions,
-    pool=POOL,
     kinds={"csv", "duckdb"},
     description="The index framework (assets/framework.csv, COINr iMeta columns).",
 )
@@ -107,7 +111,6 @@ def _source_asset(
             for key in source_asset_keys(source)
         ],
         partitions_def=yearly_partitions,
-        pool=POOL,
     )
     def _ingest(context: dg.AssetExecutionContext, config: IngestConfig, warehouse: DuckDBResource):
         year = int(context.partition_key)
@@ -119,7 +122,21 @@ def _source_asset(
             cities = cities.filter(pl.col("id").is_in(config.cities))
         batch = fetcher(cities, year, **(inputs(warehouse, year) if inputs else {}))
         with warehouse.get_connection() as con:
-            counts = land_batch(con, batch, landing_dir())
+            previous = landed_kind(con, source, year)
+            try:
+                counts = land_batch(
+                    con,
+                    batch,
+                    landing_dir(),
+                    replace_real_with_synthetic=config.replace_real_with_synthetic,
+                )
+            except RealDataProtected as refused:
+                raise dg.Failure(str(refused)) from None
+        if previous and not previous["synthetic"] and batch_is_synthetic(batch):
+            context.log.warning(
+                f"{source} {year}: real data landed in {previous['mode']} mode was replaced "
+                "by synthetic data, as asked (--replace-real-with-synthetic)"
+            )
         context.log.info(f"{source} {year}: {len(batch.responses)} responses, rows {counts}")
         for issue in batch.issues:
             context.log.warning(issue)

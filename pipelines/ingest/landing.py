@@ -9,6 +9,7 @@ registered Arrow table.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -18,6 +19,7 @@ import polars as pl
 
 from pipelines.ingest.fetch import SourceBatch
 from pipelines.resources import transaction
+from pipelines.sources.http import resolve_mode
 
 SCHEMA = "raw"
 
@@ -34,6 +36,16 @@ TABLES: dict[str, dict[str, str]] = {
         "sha256": "VARCHAR",
         "body_path": "VARCHAR",
         "synthetic": "BOOLEAN",
+        "year": "INTEGER",
+    },
+    # One row per landed (source, year): where the data came from, so that a release can say
+    # which kind of data it used and never replaces real data with synthetic data unawares.
+    "landed_batches": {
+        "source": "VARCHAR",
+        "mode": "VARCHAR",  # snapshot | live | record
+        "synthetic": "BOOLEAN",  # any response generated rather than recorded from the API
+        "responses": "INTEGER",
+        "landed_at": "TIMESTAMP",  # UTC
         "year": "INTEGER",
     },
     "gdelt_volume": {
@@ -268,11 +280,40 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, yea
     return frame.height
 
 
-def land_batch(
-    con: duckdb.DuckDBPyConnection, batch: SourceBatch, landing_dir: Path
-) -> dict[str, int]:
-    """Replace (source, year) in its raw tables and raw.api_responses in one transaction.
+class RealDataProtected(RuntimeError):
+    """A synthetic batch would replace real landed data without the explicit flag."""
 
+
+def landed_kind(con: duckdb.DuckDBPyConnection, source: str, year: int) -> dict | None:
+    """What is landed for (source, year): mode, synthetic, responses, landed_at; None if
+    nothing is."""
+    ensure_schema(con)
+    row = con.execute(
+        f"SELECT mode, synthetic, responses, landed_at FROM {SCHEMA}.landed_batches"
+        " WHERE source = ? AND year = ?",
+        [source, year],
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("mode", "synthetic", "responses", "landed_at"), row, strict=True))
+
+
+def batch_is_synthetic(batch: SourceBatch) -> bool:
+    return any(r.synthetic for r in batch.responses)
+
+
+def land_batch(
+    con: duckdb.DuckDBPyConnection,
+    batch: SourceBatch,
+    landing_dir: Path,
+    mode: str | None = None,
+    *,
+    replace_real_with_synthetic: bool = False,
+) -> dict[str, int]:
+    """Replace (source, year) in its raw tables and raw.api_responses in one transaction, and
+    record where it came from in raw.landed_batches (mode: the one in force by default).
+
+    Real landed data is never replaced by a synthetic batch unless asked explicitly.
     Returns the number of rows inserted per table (``api_responses`` included).
     """
     expected = SOURCE_TABLES.get(batch.source)
@@ -288,6 +329,15 @@ def land_batch(
     for table in expected:
         owned.update(TABLE_RESPONSE_SOURCES.get(table, ()))
     ensure_schema(con)
+    synthetic = batch_is_synthetic(batch)
+    previous = landed_kind(con, batch.source, batch.year)
+    if previous and not previous["synthetic"] and synthetic and not replace_real_with_synthetic:
+        raise RealDataProtected(
+            f"{batch.source} {batch.year} holds real data landed in {previous['mode']} mode "
+            f"on {previous['landed_at']}; this batch is synthetic and would replace it. Keep "
+            "the real data (nothing was changed), or replace it explicitly with "
+            "--replace-real-with-synthetic"
+        )
     paths = write_bodies(batch, Path(landing_dir))
     responses = _responses_frame(batch, paths)
     counts: dict[str, int] = {}
@@ -300,4 +350,21 @@ def land_batch(
             [sorted(owned), batch.year],
         )
         counts["api_responses"] = _insert(con, "api_responses", responses, batch.year)
+        con.execute(
+            f"DELETE FROM {SCHEMA}.landed_batches WHERE source = ? AND year = ?",
+            [batch.source, batch.year],
+        )
+        con.execute(
+            f"INSERT INTO {SCHEMA}.landed_batches"
+            " (source, mode, synthetic, responses, landed_at, year)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                batch.source,
+                resolve_mode(mode),
+                synthetic,
+                len(batch.responses),
+                dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0),
+                batch.year,
+            ],
+        )
     return counts

@@ -12,6 +12,7 @@ import yaml
 from dagster_duckdb import DuckDBResource
 
 from pipelines.index.dbt_runner import PROJECT_DIR
+from pipelines.ingest.landing import SOURCE_TABLES
 from pipelines.partitions import yearly_partitions
 from pipelines.release.edition import (
     ReleaseRefused,
@@ -27,6 +28,9 @@ EDITION_TABLES = (
     ("marts", "mart_city_ranking"),
     ("marts", "fct_index_score"),
     ("marts", "fct_indicator_value"),
+    ("marts", "fct_data_availability"),
+    ("marts", "fct_treatment_log"),
+    ("marts", "fct_published_ranking"),
     ("analysis", "uncertainty"),
     ("analysis", "sensitivity"),
     ("analysis", "coherence"),
@@ -37,8 +41,14 @@ EDITION_TABLES = (
 UNDATED_TABLES = {
     ("marts", "dim_city"): "dim_city",
     ("staging", "stg_framework__indicators"): "framework",
-    ("engine", "eng_treatment_log"): "treatment_log",
 }
+# What the release reads, declared so that the asset graph shows every input.
+RELEASE_INPUTS = [
+    dg.AssetKey("index_analysis"),
+    *(dg.AssetKey(list(key)) for key in EDITION_TABLES if key[0] == "marts"),
+    *(dg.AssetKey(list(key)) for key in UNDATED_TABLES),
+    *(dg.AssetKey(["raw", table]) for tables in SOURCE_TABLES.values() for table in tables),
+]
 
 
 class ReleaseConfig(dg.Config):
@@ -50,7 +60,8 @@ class ReleaseConfig(dg.Config):
 def engine_configuration() -> dict:
     """The engine's settings as dbt_project.yml declares them (vars), recorded in the manifest."""
     project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
-    return {k: v for k, v in project["vars"].items() if k not in ("engine_input",)}
+    run_values = ("engine_input", "year_from", "year_to")  # not settings of the method
+    return {k: v for k, v in project["vars"].items() if k not in run_values}
 
 
 def edition_ranking(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
@@ -60,7 +71,7 @@ def edition_ranking(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
         from marts.mart_city_ranking as r
         left join analysis.uncertainty as u using (city_id, year)
         where r.year = ?
-        order by r.rank nulls last, r.name_en
+        order by r.rank nulls last, r.name_en, r.city_id
         """,
         params=[year],
     ).pl()
@@ -93,6 +104,16 @@ def provenance(con: duckdb.DuckDBPyConnection, year: int) -> tuple[pl.DataFrame,
         .sort("source")
     )
     return summary, responses.with_columns(pl.col("retrieved_at").cast(pl.String)).to_dicts()
+
+
+def data_kinds(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
+    """Per landed (source, year) up to the edition: the mode it came in and whether it is
+    synthetic, as recorded by the landing."""
+    return con.sql(
+        "select source, year, mode, synthetic, responses, cast(landed_at as varchar)"
+        " as landed_at from raw.landed_batches where year <= ? order by source, year",
+        params=[year],
+    ).pl()
 
 
 def validation_summary(year: int) -> tuple[pl.DataFrame, Path | None]:
@@ -132,8 +153,7 @@ def write_edition_database(con: duckdb.DuckDBPyConnection, path: Path, year: int
 @dg.asset(
     group_name="release",
     partitions_def=yearly_partitions,
-    pool="duckdb",
-    deps=[dg.AssetKey("index_analysis")],
+    deps=RELEASE_INPUTS,
     kinds={"duckdb", "html", "parquet"},
     description=(
         "The released edition: releases/<year>/edition-<n>/ with index.csv, index.parquet, the "
@@ -153,7 +173,7 @@ def annual_release(
         ranking = edition_ranking(con, year)
         history = con.sql(
             "select year, city_id, name_en, name_zh, score, rank from marts.mart_city_ranking"
-            " where year <= ? and ranked order by year, rank",
+            " where year <= ? and ranked order by year, rank, city_id",
             params=[year],
         ).pl()
         framework = con.sql("select * from staging.stg_framework__indicators").pl()
@@ -164,6 +184,7 @@ def annual_release(
             for table in ("coherence", "pillar_alpha", "external_validation", "sensitivity")
         }
         sources, responses = provenance(con, year)
+        kinds = data_kinds(con, year)
 
         def build(folder: Path, edition: int) -> dict:
             ranking.write_csv(folder / "index.csv")
@@ -184,6 +205,7 @@ def annual_release(
                     provenance=sources,
                     validation=validation,
                     config=engine_configuration(),
+                    data_kinds=kinds,
                 ),
                 folder / "report.html",
             )
@@ -199,6 +221,7 @@ def annual_release(
                 "sources": sources.to_dicts(),
                 "responses": responses,
                 "synthetic_sources": sources.filter(pl.col("synthetic"))["source"].to_list(),
+                "data_kinds": kinds.to_dicts(),
             }
 
         try:

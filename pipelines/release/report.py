@@ -65,6 +65,8 @@ class EditionData:
     provenance: pl.DataFrame
     validation: pl.DataFrame
     config: dict[str, Any] = field(default_factory=dict)
+    # Per landed (source, year): mode (snapshot | live | record) and synthetic or real.
+    data_kinds: pl.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- formatting helpers
@@ -676,6 +678,24 @@ def _window(start: Any, end: Any) -> str:
     return a if a == b else f"{a} → {b}"
 
 
+def data_kind_table(data_kinds: pl.DataFrame | None) -> dict[str, Any]:
+    """Sources as rows, years as columns: which kind of data each year of the edition used."""
+    if data_kinds is None or data_kinds.is_empty():
+        return {"years": [], "rows": []}
+    years = sorted(set(data_kinds["year"].to_list()))
+    cells: dict[str, dict[int, dict[str, Any]]] = {}
+    for r in _rows(data_kinds):
+        cells.setdefault(str(r["source"]), {})[int(r["year"])] = {
+            "mode": r["mode"],
+            "synthetic": bool(r["synthetic"]),
+        }
+    rows = [
+        {"source": source, "cells": [by_year.get(year) for year in years]}
+        for source, by_year in sorted(cells.items())
+    ]
+    return {"years": years, "rows": rows}
+
+
 def synthetic_sources(provenance: pl.DataFrame) -> list[str]:
     return [str(r.get("source")) for r in _rows(provenance) if r.get("synthetic")]
 
@@ -789,6 +809,7 @@ def render_report(data: EditionData) -> str:
         "framework": framework_rows(data.framework),
         "config": config_rows(data.config),
         "provenance": provenance_rows(data.provenance),
+        "data_kinds": data_kind_table(data.data_kinds),
         "validation": validation_rows(data.validation),
         "validation_ok": all(r.get("success") for r in _rows(data.validation)),
     }

@@ -14,10 +14,18 @@ with included as (
 select unit_code, year, icode, value, false as imputed
 from included
 {% elif method == 'mean' %}
-select unit_code, year, icode,
-       coalesce(value, avg(value) over (partition by year, icode)) as value,
-       value is null and avg(value) over (partition by year, icode) is not null as imputed
-from included
+, means as (
+    -- Averaged in unit order (list_avg over an ordered list): the same bits on every run.
+    select year, icode, list_avg(list(value order by unit_code)) as mean_value
+    from included
+    where value is not null
+    group by year, icode
+)
+select i.unit_code, i.year, i.icode,
+       coalesce(i.value, m.mean_value) as value,
+       i.value is null and m.mean_value is not null as imputed
+from included as i
+left join means as m using (year, icode)
 {% elif method.startswith('group_mean:') %}
 , grouped as (
     select included.*, g.group_value
@@ -25,9 +33,19 @@ from included
     left join {{ source('compute', 'groups') }} as g
         on g.unit_code = included.unit_code and g.year = included.year
 )
-, group_means as (
-    select grouped.*, avg(value) over (partition by year, icode, group_value) as group_mean
+, means as (
+    -- Averaged in unit order (list_avg over an ordered list): the same bits on every run.
+    select year, icode, group_value, list_avg(list(value order by unit_code)) as group_mean
     from grouped
+    where value is not null
+    group by year, icode, group_value
+)
+, group_means as (
+    select grouped.*, means.group_mean
+    from grouped
+    left join means
+        on means.year = grouped.year and means.icode = grouped.icode
+        and means.group_value is not distinct from grouped.group_value
 )
 {#- As COINr's i_mean_grp (skip_f_na = TRUE): a unit whose group is missing is left as it is. #}
 select unit_code, year, icode,

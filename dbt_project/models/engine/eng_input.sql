@@ -6,6 +6,7 @@ with data as (
 {% else %}
     select unit_code, year, icode, value
     from {{ ref('int_city_indicators__long') }}
+    where {{ in_build_years() }}
 {% endif %}
 ),
 indicators as (

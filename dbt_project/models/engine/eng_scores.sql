@@ -2,7 +2,9 @@
     Arithmetic: weighted mean of the children present, weights renormalised over them.
     Geometric: exp(sum(w * ln x) / sum(w)) over the children present; a value <= 0 stops the
     build with an error, as COINr's a_gmean does (normalise to [1, 100] first).
-    Rank: highest first, ties share the best rank (1, 1, 3), as R's rank(-x, ties = "min"). -#}
+    Rank: highest first, ties share the best rank (1, 1, 3), as R's rank(-x, ties = "min").
+    Sums run over lists ordered by child code (list_sum), never in the order DuckDB's threads
+    deliver rows: the same inputs give the same bits, so a tie can never flip two ranks. -#}
 {% set method = var('aggregate') %}
 {% if method not in ('amean', 'gmean') %}
 {{ exceptions.raise_compiler_error("aggregate must be amean or gmean, got " ~ method) }}
@@ -19,14 +21,16 @@ level_{{ k }} as (
     -- One row per parent and unit: null when none of its children has a value.
     select c.unit_code, c.year, f.parent as icode, {{ k }} as level,
 {% if method == 'gmean' %}
-           exp(sum(f.weight * ln(case when c.value > 0 then c.value else error(
+           exp(list_sum(list(f.weight * ln(case when c.value > 0 then c.value else error(
                'aggregate gmean needs positive values (' || c.icode || ' = ' || cast(c.value as varchar)
-               || '): normalise with minmax to a range such as 1,100 first') end))
-               filter (where c.value is not null)
-               / sum(f.weight) filter (where c.value is not null)) as value
+               || '): normalise with minmax to a range such as 1,100 first') end)
+               order by c.icode) filter (where c.value is not null))
+               / list_sum(list(f.weight order by c.icode) filter (where c.value is not null)))
+               as value
 {% else %}
-           sum(c.value * f.weight) filter (where c.value is not null)
-               / sum(f.weight) filter (where c.value is not null) as value
+           list_sum(list(c.value * f.weight order by c.icode) filter (where c.value is not null))
+               / list_sum(list(f.weight order by c.icode) filter (where c.value is not null))
+               as value
 {% endif %}
     from level_{{ k - 1 }} as c
     join framework as f on f.icode = c.icode and f.level = {{ k - 1 }}

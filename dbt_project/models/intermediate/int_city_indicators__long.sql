@@ -17,9 +17,12 @@ media_reach as (
     group by s.city_id, s.year
 ),
 media_tone as (
-    -- Article-weighted: a day with many articles counts for more than a quiet day.
+    -- Article-weighted: a day with many articles counts for more than a quiet day. Summed
+    -- in date order (list_sum over an ordered list), so the last digit never depends on
+    -- how DuckDB's threads split the rows.
     select t.city_id, t.year, 'media_tone' as icode,
-           sum(t.avg_tone * v.article_count) / nullif(sum(v.article_count), 0) as value
+           list_sum(list(t.avg_tone * v.article_count order by t.date))
+               / nullif(sum(v.article_count), 0) as value
     from {{ ref('stg_gdelt__tone') }} as t
     join {{ ref('stg_gdelt__volume') }} as v using (city_id, year, date)
     group by t.city_id, t.year

@@ -1,4 +1,7 @@
-{#- One row per city and year: the index score and rank, pillar scores, change on the year before. -#}
+{#- One row per city and year: the index score and rank, pillar scores, change on the year before.
+    A view over the per-year facts, so the change always compares with the year before as it
+    stands now: rebuilding one year can never leave another year's change stale. -#}
+{{ config(materialized='view') }}
 {% set pillars = ['media', 'social', 'economy'] %}
 with scores as (
     select * from {{ ref('fct_index_score') }}
@@ -18,7 +21,7 @@ ranking as (
         max(case when s.icode = '{{ pillar }}' then s.score end) as {{ pillar }}{% if not loop.last %},{% endif %}
 {% endfor %}
     from scores as s
-    join {{ ref('eng_screened') }} as sc on sc.unit_code = s.city_id and sc.year = s.year
+    join {{ ref('fct_data_availability') }} as sc on sc.city_id = s.city_id and sc.year = s.year
     left join scores as idx
         on idx.city_id = s.city_id and idx.year = s.year
         and idx.icode = (select icode from top_code)

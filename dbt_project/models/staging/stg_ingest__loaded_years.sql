@@ -6,4 +6,4 @@ with years as (
     union select year from {{ source('raw', 'worldbank_indicator') }}
 )
 select distinct year from years
-where year between {{ var('first_year') }} and {{ var('year') }}
+where {{ in_build_years() }}

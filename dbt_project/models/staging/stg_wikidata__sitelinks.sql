@@ -1,3 +1,3 @@
 select city_id, year, qid, site, title, response_sha256
 from {{ source('raw', 'wikidata_sitelinks') }}
-where year <= {{ var('year') }}
+where {{ in_build_years() }}
