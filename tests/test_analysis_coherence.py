@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,10 +17,7 @@ from pipelines.analysis.coherence import (
     pillar_correlations,
 )
 from pipelines.analysis.engine_numpy import compile_framework, normalise
-
-COINR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "coinr"
-if not COINR.exists():  # pragma: no cover - layout fallback
-    COINR = Path("/work/shared/reference/coinr")
+from tests.reference_data import COINR_ASEM_DIR as COINR
 
 FRAMEWORK = pl.DataFrame(
     {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import polars as pl
 import pytest
@@ -16,10 +14,7 @@ from pipelines.analysis.uncertainty import (
     sensitivity_indices,
 )
 from pipelines.index.treatment import treat_coinr
-
-COINR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "coinr"
-if not COINR.exists():  # pragma: no cover - layout fallback
-    COINR = Path("/work/shared/reference/coinr")
+from tests.reference_data import COINR_ASEM_DIR as COINR
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 
 from pipelines import cli
 from pipelines.registry import load_cities
+from tests.test_validation_docs import assert_self_contained
 
 pytestmark = pytest.mark.slow
 YEAR = 2025
@@ -72,6 +73,18 @@ def test_report_and_analyst_database(first_release: Path) -> None:
     assert ranked == len(load_cities())
     assert [y[0] for y in years] == [YEAR - 1, YEAR]
 
+
+
+def test_validation_page_is_self_contained(first_release: Path, pipeline_home: Path) -> None:
+    """The release's validation folder is one page that needs no network and names no path."""
+    folder = first_release / "validation"
+    assert [p.name for p in folder.iterdir()] == ["index.html"]
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert_self_contained(html, pipeline_home)
+    manifest = json.loads((first_release / "manifest.json").read_text())
+    assert manifest["validation"] and 'data-verdict="pass"' in html
+    for suite in manifest["validation"]:
+        assert f'data-suite="{suite["suite"]}"' in html
 
 def test_runs_are_recorded_in_the_dagster_instance(first_release: Path) -> None:
     runs = dg.DagsterInstance.get().get_runs()

@@ -8,8 +8,7 @@ import polars as pl
 import pytest
 
 from pipelines.index.compute import EngineConfig, InputError, compute
-
-COINR = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "coinr"
+from tests.reference_data import COINR_ASEM_DIR as COINR
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 Each build runs the dbt engine once on COINr's ASEM example (module-scoped fixtures: a dbt run
 costs seconds) and is compared, to 1e-9 with identical ranks, with an independent computation
-written here from `shared/reference/coinr/README.md`: numpy formulas for screening, imputation
+written here from `tests/data/coinr/README.md`: numpy formulas for screening, imputation
 and normalisation, `pipelines.index.treatment.treat_coinr` for the outlier rule and
 `pipelines.analysis.engine_numpy` for aggregation and ranks. COINr's order of steps is screen,
 impute, treat, normalise, aggregate, each per year (coin) except panel normalisation.
@@ -30,8 +30,8 @@ from pipelines.analysis.engine_numpy import (
 from pipelines.index.compute import EngineConfig, compute
 from pipelines.index.dbt_runner import DbtRunError
 from pipelines.index.treatment import treat_coinr
+from tests.reference_data import COINR_ASEM_DIR as COINR
 
-COINR = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "coinr"
 META = COINR / "inputs_iMeta.csv"
 CROSS = COINR / "inputs_iData.csv"  # one year, 63 missing values
 PANEL = COINR / "inputs_iData_p.csv"  # 2018-2022

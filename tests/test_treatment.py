@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -17,10 +16,7 @@ from pipelines.index.treatment import (
     treat_coinr,
     treat_vector,
 )
-
-COINR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "coinr"
-if not COINR.exists():  # pragma: no cover - layout fallback
-    COINR = Path("/work/shared/reference/coinr")
+from tests.reference_data import COINR_ASEM_DIR as COINR
 
 
 def _fails(v: np.ndarray) -> bool:

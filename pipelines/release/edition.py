@@ -1,7 +1,7 @@
 """An edition on disk: built in a temporary folder, renamed into place, never changed after.
 
 `releases/<year>/edition-<n>/` holds index.csv, index.parquet, a DuckDB file with the marts,
-report.html, the validation Data Docs and manifest.json (sha256 of every file, configuration,
+report.html, the validation page and manifest.json (sha256 of every file, configuration,
 versions and the API responses used). Releasing the same numbers again is a no-op; different
 numbers need a new edition number.
 """

@@ -1,8 +1,9 @@
 """Release gate: run the repository's GX suites on polars frames and report failing rows.
 
 How it runs (and why):
-- Frames are validated by GX's pandas engine, never its SQL data source (broken on DuckDB, see
-  DESIGN.md section 9). Each frame goes through `derive_columns`, is written as parquet under
+- Frames are validated by GX's pandas engine, never its SQL data source (on DuckDB it fails every
+  expectation with "list index out of range", an engine error that looks like a data failure).
+  Each frame goes through `derive_columns`, is written as parquet under
   `context_root/frames/<checkpoint>/` and registered as a parquet asset: one GX `Checkpoint`
   passes the same `batch_parameters` to every validation definition, so in-memory dataframe
   assets cannot give each suite its own frame; files can, and they remain as evidence.
@@ -10,7 +11,9 @@ How it runs (and why):
   are loaded from `gx/expectations/` and copied into it on every run, so edits apply at once.
 - An expectation counts as passed only if GX says success *and* reports no exception. Any GX
   exception (in a metric, or out of `Checkpoint.run`) becomes a failure carrying its message.
-- Data Docs go to `docs_dir` (shipped with the release) through `UpdateDataDocsAction`.
+- Validation pages go to `docs_dir` (shipped with the release), rendered from these results by
+  `pipelines.validation.docs`, not GX Data Docs: those fetch their scripts, styles and icons from
+  CDNs (blank offline) and carry local paths.
 
 GX is imported lazily: importing this module (e.g. from Dagster definitions) stays cheap.
 """
@@ -34,7 +37,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATASOURCE = "gate_frames"
-DOCS_SITE = "release_docs"
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 MAX_SAMPLE_ROWS = 5
 KEY_COLUMNS = (
@@ -68,11 +70,31 @@ class ExpectationFailure:
     def summary(self) -> str:
         cols = self.column if isinstance(self.column, str) else ", ".join(self.column or ())
         lines = [f"- {self.expectation}" + (f" on {cols}" if cols else "") + f": {self.message}"]
-        shown = _display_columns(self)
-        for row in self.sample_rows:
-            picked = {k: v for k, v in row.items() if not shown or k in shown}
-            lines.append("    row: " + ", ".join(f"{k}={_fmt(v)}" for k, v in picked.items()))
+        for row in self.display_rows():
+            lines.append("    row: " + ", ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
         return "\n".join(lines)
+
+    def display_rows(self) -> list[dict[str, Any]]:
+        """Sample rows cut to the key columns and the expectation's own: enough to find them."""
+        shown = _display_columns(self)
+        return [{k: v for k, v in row.items() if k in shown} for row in self.sample_rows]
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """One evaluated expectation, passed or failed: what the validation pages list.
+
+    `kwargs` are the resolved parameters GX ran with; `failure` is the same object that
+    `SuiteResult.failures` holds when the expectation failed.
+    """
+
+    expectation: str
+    column: str | tuple[str, ...] | None
+    kwargs: dict[str, Any]
+    rule: str
+    success: bool
+    detail: str
+    failure: ExpectationFailure | None = None
 
 
 @dataclass
@@ -83,6 +105,7 @@ class SuiteResult:
     success: bool
     evaluated: int
     failures: list[ExpectationFailure] = field(default_factory=list)
+    expectations: list[ExpectationOutcome] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.success:
@@ -107,7 +130,7 @@ class SuiteResult:
 
 @dataclass
 class CheckpointResult:
-    """Outcome of one edition checkpoint: every suite, and the Data Docs index if written."""
+    """Outcome of one edition checkpoint: every suite, and the validation page if written."""
 
     success: bool
     suites: list[SuiteResult]
@@ -123,7 +146,7 @@ class CheckpointResult:
         lines = [f"Validation {self.name or 'checkpoint'}: {verdict}"]
         lines += [_indent(s.summary(), "  ") for s in self.suites]
         if self.docs_index is not None:
-            lines.append(f"  Data Docs: {self.docs_index}")
+            lines.append(f"  Validation page: {self.docs_index}")
         return "\n".join(lines)
 
     @property
@@ -276,24 +299,6 @@ def _context(root: Path) -> Any:
     return ctx
 
 
-def _docs_site(ctx: Any, docs_dir: Path) -> str:
-    """Point the context's release Data Docs site at `docs_dir`."""
-    config = {
-        "class_name": "SiteBuilder",
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        "store_backend": {
-            "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str(docs_dir.resolve()),
-        },
-    }
-    sites = ctx.get_config().data_docs_sites or {}
-    if DOCS_SITE not in sites:
-        ctx.add_data_docs_site(DOCS_SITE, config)
-    elif sites[DOCS_SITE].get("store_backend", {}).get("base_directory") != str(docs_dir.resolve()):
-        ctx.update_data_docs_site(DOCS_SITE, config)
-    return DOCS_SITE
-
-
 def _engine_failure(message: str, kwargs: dict[str, Any] | None = None) -> ExpectationFailure:
     return ExpectationFailure("gx_engine", None, kwargs or {}, [], message)
 
@@ -352,6 +357,7 @@ def _sample_rows(frame: pl.DataFrame, result: dict[str, Any]) -> list[dict[str, 
 def _suite_result(key: str, frame: pl.DataFrame, expected: int, vr: Any) -> SuiteResult:
     """Turn a GX validation result into our result; GX exceptions are failures, never passes."""
     failures: list[ExpectationFailure] = []
+    outcomes: list[ExpectationOutcome] = []
     for r in vr.results:
         cfg = r.expectation_config
         kwargs = {k: v for k, v in dict(cfg.kwargs).items() if k != "batch_id"}
@@ -359,25 +365,26 @@ def _suite_result(key: str, frame: pl.DataFrame, expected: int, vr: Any) -> Suit
         result = dict(r.result or {})
         errors = _exception_messages(r.exception_info)
         if errors:
-            message = "GX raised an exception: " + " | ".join(dict.fromkeys(errors))
-        elif r.success is not True:
-            message = _detail(kwargs, result)
+            detail = "GX raised an exception: " + " | ".join(dict.fromkeys(errors))
         else:
-            continue
-        message = f"{rule}: {message}" if rule else message
+            detail = _detail(kwargs, result)
         column = _columns_of(kwargs)
+        if not errors and r.success is True:
+            outcomes.append(ExpectationOutcome(cfg.type, column, kwargs, rule, True, detail))
+            continue
+        message = f"{rule}: {detail}" if rule else detail
         missing = ((result.get("details") or {}).get("mismatched") or {}).get("missing")
         if cfg.type == "expect_table_columns_to_match_set" and missing:
             column = tuple(sorted(missing))
-        failures.append(
-            ExpectationFailure(cfg.type, column, kwargs, _sample_rows(frame, result), message)
-        )
+        failure = ExpectationFailure(cfg.type, column, kwargs, _sample_rows(frame, result), message)
+        failures.append(failure)
+        outcomes.append(ExpectationOutcome(cfg.type, column, kwargs, rule, False, detail, failure))
     evaluated = len(vr.results)
     if evaluated != expected:
         failures.append(_engine_failure(f"GX evaluated {evaluated} of {expected} expectations"))
     if not vr.success and not failures:
         failures.append(_engine_failure("GX reported the suite as failed without a failing result"))
-    return SuiteResult(key, not failures, evaluated, failures)
+    return SuiteResult(key, not failures, evaluated, failures, outcomes)
 
 
 def _run(
@@ -429,11 +436,16 @@ def _run(
             )
 
     with _LOCK:
-        results = _run_gx(checkpoint_name, prepared, docs, parameters, context_root, docs_dir)
+        results = _run_gx(checkpoint_name, prepared, docs, parameters, context_root)
     suites = [early.get(key) or results[key] for key in frames]
-    index = docs_dir / "index.html" if docs_dir is not None else None
-    docs_index = index if index is not None and index.is_file() else None
-    return CheckpointResult(all(s.success for s in suites), suites, docs_index, checkpoint_name)
+    result = CheckpointResult(all(s.success for s in suites), suites, None, checkpoint_name)
+    if docs_dir is not None:
+        from pipelines.validation.docs import write_validation_docs
+
+        result.docs_index = write_validation_docs(
+            result, parameters, docs_dir, local_paths=(context_root, docs_dir)
+        )
+    return result
 
 
 def _run_gx(
@@ -442,7 +454,6 @@ def _run_gx(
     docs: dict[str, dict[str, Any]],
     parameters: dict[str, Any],
     context_root: Path,
-    docs_dir: Path | None,
 ) -> dict[str, SuiteResult]:
     if not prepared:
         return {}
@@ -480,16 +491,11 @@ def _run_gx(
                 gx.ValidationDefinition(name=asset_name, data=batch, suite=suite)
             )
             asset_of[f"{DATASOURCE}-{asset_name}"] = key
-        actions = []
-        if docs_dir is not None:
-            docs_dir.mkdir(parents=True, exist_ok=True)
-            site = _docs_site(ctx, docs_dir)
-            actions.append(gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[site]))
         checkpoint = ctx.checkpoints.add_or_update(
             gx.Checkpoint(
                 name=checkpoint_name,
                 validation_definitions=list(definitions.values()),
-                actions=actions,
+                actions=[],
                 result_format=RESULT_FORMAT,
             )
         )

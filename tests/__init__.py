@@ -1,0 +1,1 @@
+"""Test package: a package so that `tests.reference_data` is importable by tests and bench alike."""
