@@ -322,9 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _stop_on_sigterm()
     try:
         if args.command in ("release", "ingest"):
-            from pipelines.locking import recover_dead_runs, run_lock
+            from pipelines.locking import free_warehouse, recover_dead_runs, run_lock
 
             with run_lock(f"city-index {args.command}"):
+                free_warehouse(warehouse_path())
                 for run_id in recover_dead_runs(_instance()):
                     print(
                         f"run {run_id} had died without finishing: marked failed", file=sys.stderr

@@ -18,8 +18,12 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
+import signal
 import socket
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,6 +114,64 @@ def run_lock(what: str) -> Iterator[None]:
                 fcntl.flock(_held.fd, fcntl.LOCK_UN)
                 os.close(_held.fd)
                 _held.fd, _held.path = None, None
+
+
+def _process_environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
+
+
+def _process_command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def free_warehouse(warehouse: Path, *, wait_seconds: float = 30.0) -> None:
+    """Make sure no process is left writing the warehouse before a run starts.
+
+    A run killed with `kill -9` can leave its dbt child running on: that orphan works for this
+    warehouse (its environment says so) and nobody will read its result, so it is stopped (a
+    stopped DuckDB transaction rolls back). Any other program holding the file (an analyst's
+    DuckDB CLI or DBeaver on the working file) is named, with what to do."""
+    import duckdb
+
+    if not warehouse.exists():
+        return
+    deadline = time.monotonic() + wait_seconds
+    stopped: set[int] = set()
+    while True:
+        try:
+            duckdb.connect(str(warehouse)).close()
+            return
+        except duckdb.IOException as error:
+            match = re.search(r"\(PID (\d+)\)", str(error))
+            if match is None:
+                raise
+            pid = int(match.group(1))
+        command = _process_command(pid)
+        ours = _process_environ(pid).get("CITY_INDEX_WAREHOUSE") == str(warehouse)
+        if not (ours and "dbt" in command):
+            raise WarehouseBusy(
+                f"the warehouse {warehouse} is open in another program (pid {pid}: "
+                f"{command or 'unknown'}); close it and run again (analysts should open "
+                "the release files, which no run ever locks)"
+            )
+        if time.monotonic() > deadline:
+            raise WarehouseBusy(f"dbt (pid {pid}) left by a killed run does not stop")
+        if pid not in stopped:
+            print(
+                f"stopping dbt (pid {pid}), left running on the warehouse by a run that was killed",
+                file=sys.stderr,
+            )
+            os.kill(pid, signal.SIGTERM)
+            stopped.add(pid)
+        time.sleep(0.5)
 
 
 def held_by_this_process() -> bool:

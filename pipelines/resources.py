@@ -12,13 +12,19 @@ naming the first, instead of waiting on a slot that a killed run never returns.
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from pipelines.locking import recover_dead_runs, run_lock, tag_run_with_process
+from pipelines.locking import (
+    free_warehouse,
+    recover_dead_runs,
+    run_lock,
+    tag_run_with_process,
+)
 
 
 class WarehouseResource(DuckDBResource):
@@ -28,6 +34,7 @@ class WarehouseResource(DuckDBResource):
         run = context.dagster_run
         self._hold = ExitStack()
         self._hold.enter_context(run_lock(f"run {run.run_id} ({run.job_name})" if run else "run"))
+        free_warehouse(Path(self.database))
         if context.instance is not None and run is not None:
             tag_run_with_process(context.instance, run.run_id)
             recovered = recover_dead_runs(context.instance)

@@ -117,6 +117,8 @@ def publish_edition(
     """
     year_dir = releases_root / str(year)
     year_dir.mkdir(parents=True, exist_ok=True)
+    for stale in year_dir.glob(".edition-*"):  # left by a run that was killed (runs hold the
+        shutil.rmtree(stale, ignore_errors=True)  # run lock: no live run is building these)
     edition = choose_edition(year_dir, requested_edition)
     target = year_dir / f"edition-{edition}"
     staging = Path(tempfile.mkdtemp(prefix=f".edition-{edition}-", dir=year_dir))
