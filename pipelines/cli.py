@@ -1,7 +1,8 @@
 """`city-index`: the annual edition, ingestion and the engine from the command line.
 
 Runs go through the Dagster instance under DAGSTER_HOME, so every run the CLI makes is in the
-UI's run history. Exit status is non-zero, with the reason, when anything fails.
+UI's run history. A failed command ends with one line that says what failed and what to do,
+and exits 2 (usage), 3 (data refused by a check) or 1 (a fault): see pipelines/errors.py.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import argparse
 import functools
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines import arguments, console, errors, preflight
 from pipelines.ingest.landing import SOURCE_TABLES
 from pipelines.settings import (
     FIRST_YEAR,
@@ -26,16 +29,17 @@ MODES = ("snapshot", "live", "record")
 
 
 class CommandFailed(RuntimeError):
-    """A run failed; the message says what failed and why."""
+    """A run failed; the message says what failed and why, `exit_code` which kind it is."""
 
+    def __init__(self, message: str, exit_code: int = errors.FAULT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
-def _year(text: str) -> int:
-    year = int(text)
-    if not FIRST_YEAR <= year <= LATEST_COMPLETE_YEAR:
-        raise argparse.ArgumentTypeError(
-            f"year must be a complete year between {FIRST_YEAR} and {LATEST_COMPLETE_YEAR}"
-        )
-    return year
+    @classmethod
+    def from_run(cls, what: str, result) -> CommandFailed:
+        """`<what> failed: <cause>; <remedy> (run <id>: ...)` from a failed run's events."""
+        explained = errors.explain_run(result)
+        return cls(f"{what} failed: {explained.message}", explained.exit_code)
 
 
 @functools.cache
@@ -88,9 +92,7 @@ def run_job(name: str, year: int, *, run_config: dict | None = None, asset_selec
         tags={"city_index/command": name},
     )
     if not result.success:
-        raise CommandFailed(
-            f"{name} run for {year} failed (run {result.run_id}):\n" + failure_report(result)
-        )
+        raise CommandFailed.from_run(f"{name} run for {year}", result)
     return result
 
 
@@ -157,7 +159,7 @@ def release(
 def compute_command(args: argparse.Namespace) -> Path:
     from pipelines.index.compute import EngineConfig, compute
 
-    lower, upper = (float(v) for v in args.range.split(","))
+    lower, upper = args.range
     config = EngineConfig(
         treat=args.treat,
         impute=args.impute,
@@ -172,63 +174,125 @@ def compute_command(args: argparse.Namespace) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="city-index", description=__doc__.splitlines()[0])
+    verbose_help = "full tracebacks and Dagster's own console log on failure"
+    parser.add_argument("--verbose", "-v", action="store_true", help=verbose_help)
     commands = parser.add_subparsers(dest="command", required=True)
+    command_parsers: dict[str, argparse.ArgumentParser] = {}
 
-    release_parser = commands.add_parser("release", help="build, validate and release an edition")
-    release_parser.add_argument("--year", type=_year, default=LATEST_COMPLETE_YEAR)
-    release_parser.add_argument("--edition", type=int, default=None)
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        # also accepted after the command; SUPPRESS keeps a global --verbose given before it
+        sub.add_argument(
+            "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help=verbose_help
+        )
+        command_parsers[name] = sub
+        return sub
+
+    release_parser = command("release", "build, validate and release an edition")
+    release_parser.add_argument("--year", type=arguments.year, default=LATEST_COMPLETE_YEAR)
+    release_parser.add_argument("--edition", type=arguments.edition, default=None)
     release_parser.add_argument(
-        "--replications", type=int, default=1000, help="Monte Carlo replications for rank intervals"
+        "--replications",
+        type=arguments.replications,
+        default=1000,
+        help=f"Monte Carlo replications for rank intervals (at least {arguments.MIN_REPLICATIONS})",
     )
 
-    ingest_parser = commands.add_parser("ingest", help="fetch and land sources for one year")
-    ingest_parser.add_argument("--year", type=_year, required=True)
+    ingest_parser = command("ingest", "fetch and land sources for one year")
+    ingest_parser.add_argument("--year", type=arguments.year, required=True)
     ingest_parser.add_argument("--source", choices=SOURCES, action="append")
-    ingest_parser.add_argument("--city", action="append", default=[])
+    ingest_parser.add_argument("--city", action="append", default=[], help="a registry id")
     ingest_parser.add_argument("--mode", choices=MODES, default=None)
 
-    compute_parser = commands.add_parser("compute", help="run the engine on COINr-format files")
-    compute_parser.add_argument("--framework", type=Path, required=True)
-    compute_parser.add_argument("--data", type=Path, required=True)
-    compute_parser.add_argument("--out", type=Path, required=True)
+    compute_parser = command("compute", "run the engine on COINr-format files")
+    compute_parser.add_argument("--framework", type=arguments.existing_file, required=True)
+    compute_parser.add_argument("--data", type=arguments.existing_file, required=True)
+    compute_parser.add_argument("--out", type=arguments.output_folder, required=True)
     compute_parser.add_argument("--treat", choices=("none", "coinr"), default="none")
-    compute_parser.add_argument("--impute", default="none", help="none, mean or group_mean:COLUMN")
+    compute_parser.add_argument(
+        "--impute",
+        type=arguments.impute_spec,
+        default="none",
+        help="none, mean or group_mean:COLUMN",
+    )
     compute_parser.add_argument(
         "--normalise", choices=("minmax", "minmax_panel", "zscore"), default="minmax"
     )
-    compute_parser.add_argument("--range", default="0,100", help="min-max range L,U")
+    compute_parser.add_argument(
+        "--range", type=arguments.value_range, default=(0.0, 100.0), help="min-max range L,U"
+    )
     compute_parser.add_argument("--aggregate", choices=("amean", "gmean"), default="amean")
     compute_parser.add_argument(
         "--screen",
-        type=float,
+        type=arguments.share,
         default=0.0,
-        help="data-availability threshold below which units are not ranked",
+        help="data-availability threshold (0 to 1) below which units are not ranked",
     )
 
-    commands.add_parser("prepare", help="parse the dbt project (for `dagster dev`)")
+    command("prepare", "parse the dbt project (for `dagster dev`)")
+    parser.set_defaults(command_parsers=command_parsers)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    apply_environment_defaults()
-    try:
-        if args.command == "release":
-            print(release(args.year, args.edition, args.replications))
-        elif args.command == "ingest":
-            if args.mode:
-                os.environ["CITY_INDEX_MODE"] = args.mode
-            ingest(args.year, args.source or SOURCES, args.city)
-            print(f"ingested {', '.join(args.source or SOURCES)} for {args.year}")
-        elif args.command == "compute":
-            print(compute_command(args))
-        elif args.command == "prepare":
-            from pipelines.index.dbt_runner import ensure_manifest
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse and validate; a bad argument exits 2 with argparse's one-line error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    arguments.validate(args, args.command_parsers[args.command])
+    return args
 
-            print(ensure_manifest())
-    except Exception as error:  # the CLI's contract: a clear message and a non-zero exit
-        print(f"city-index {args.command}: {error}", file=sys.stderr)
-        return 1
+
+def preflight_checks(command: str) -> None:
+    """Cheap checks before a run: the output folder and, for runs, the warehouse."""
+    if command == "prepare":
+        return
+    preflight.check_output_home()
+    if command in ("release", "ingest"):
+        preflight.check_warehouse_free()
+
+
+def run_command(args: argparse.Namespace) -> None:
+    preflight_checks(args.command)
+    apply_environment_defaults()
+    if args.command == "release":
+        print(release(args.year, args.edition, args.replications))
+    elif args.command == "ingest":
+        if args.mode:
+            os.environ["CITY_INDEX_MODE"] = args.mode
+        ingest(args.year, args.source or SOURCES, args.city)
+        print(f"ingested {', '.join(args.source or SOURCES)} for {args.year}")
+    elif args.command == "compute":
+        print(compute_command(args))
+    elif args.command == "prepare":
+        from pipelines.index.dbt_runner import ensure_manifest
+
+        print(ensure_manifest())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit codes: 0 done, 2 usage error, 3 data refused by a check, 1 fault (errors.py)."""
+    try:
+        args = parse_arguments(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+        return exit_.code if isinstance(exit_.code, int) else errors.USAGE
+    console.set_verbose(args.verbose)
+    try:
+        with console.quiet_library_warnings(args.verbose):
+            run_command(args)
+    except KeyboardInterrupt:
+        print(f"city-index {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the CLI's contract: one clear last line and an exit code
+        if isinstance(error, CommandFailed):
+            explained = errors.Explained(str(error), error.exit_code)
+        else:
+            explained = errors.explain(error)
+        if args.verbose:
+            traceback.print_exc()
+        print(f"city-index {args.command}: {explained.message}", file=sys.stderr)
+        return explained.exit_code
+    finally:
+        console.set_verbose(False)
     return 0
 
 

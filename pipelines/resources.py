@@ -8,18 +8,27 @@ another configuration (the CLI's read-only peek, an analyst test) is refused.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+
+from pipelines.errors import EXIT_CODE_METADATA, FAULT, explain_lock
 
 
 class WarehouseResource(DuckDBResource):
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        connection = duckdb.connect(
-            database=self.database,
-            read_only=False,
-            config={"custom_user_agent": "city-influence-index", **self.connection_config},
-        )
+        try:
+            connection = duckdb.connect(
+                database=self.database,
+                read_only=False,
+                config={"custom_user_agent": "city-influence-index", **self.connection_config},
+            )
+        except duckdb.IOException as error:  # held by another process: say which, what to do
+            held = explain_lock(str(error))
+            if held is None:
+                raise
+            raise dg.Failure(held, metadata={EXIT_CODE_METADATA: FAULT}) from error
         try:
             yield connection
         finally:

@@ -66,9 +66,7 @@ SCHEMA = pa.DataFrameSchema(
         "Parent": pa.Column(str, nullable=True),
     },
     checks=[
-        _tree_row_check(
-            "Level", (LEVEL >= 1) & (LEVEL % 1 == 0), "not a whole number >= 1"
-        ),
+        _tree_row_check("Level", (LEVEL >= 1) & (LEVEL % 1 == 0), "not a whole number >= 1"),
         _tree_row_check("Direction", DIRECTION.is_in([-1.0, 1.0]), "not 1 or -1"),
         _tree_row_check("Weight", (WEIGHT > 0) & WEIGHT.is_finite(), "not a positive number"),
     ],
