@@ -97,7 +97,7 @@ def process_description(pid: int) -> str:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return f"PID {pid}"
-    command = " ".join(part for part in raw.decode(errors="replace").split("\0") if part)
+    command = " ".join(raw.decode(errors="replace").replace("\0", " ").split())
     return f"PID {pid} ({command[:120]})" if command else f"PID {pid}"
 
 
@@ -283,6 +283,8 @@ def explain_run(result) -> Explained:
             found = Explained(
                 _one_line(user.description), int(code.value) if code is not None else REFUSED
             )
+        elif data.error is not None and _is_check_failure(data.error):
+            continue  # a blocking check stopped the run: reported from its evaluation below
         elif data.error is not None:
             found = explain_serialized(data.error) or Explained(
                 f"step {event.step_key} failed: {_first_line_of_error(data.error)}", FAULT
@@ -306,6 +308,15 @@ def explain_run(result) -> Explained:
         "--verbose)",
         found.exit_code,
     )
+
+
+def _is_check_failure(error_info) -> bool:
+    current = error_info
+    while current is not None:
+        if current.cls_name == "DagsterAssetCheckFailedError":
+            return True
+        current = current.cause or current.context
+    return False
 
 
 def _first_line_of_error(error_info) -> str:

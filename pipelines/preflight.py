@@ -48,21 +48,24 @@ def check_writable_folder(folder: Path, what: str, remedy: str, *, needed_bytes:
     ancestor = _existing_ancestor(folder)
     if not ancestor.is_dir():
         raise Fault(f"cannot create {what} {folder}: {ancestor} is a file, not a folder; {remedy}")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder, prefix=".write-probe-"):
-            pass
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise Fault(f"cannot write {what} {folder} ({reason}); {remedy}") from error
-    if needed_bytes:
-        free = shutil.disk_usage(folder).free
+    if needed_bytes:  # before anything is created: a refused run leaves nothing behind
+        free = shutil.disk_usage(folder if folder.exists() else ancestor).free
         if free < needed_bytes:
             raise Fault(
                 f"only {free / 2**20:,.0f} MiB free in {folder}, a run needs at least "
                 f"{needed_bytes / 2**20:,.0f} MiB; free some space or {remedy} on a larger disk"
                 f" ({MIN_FREE_ENV} changes the threshold)"
             )
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder, prefix=".write-probe-"):
+            pass
+    except OSError as error:
+        if created and folder.is_dir():
+            folder.rmdir()  # leave nothing behind
+        reason = error.strerror or str(error)
+        raise Fault(f"cannot write {what} {folder} ({reason}); {remedy}") from error
 
 
 def check_output_home() -> Path:

@@ -166,7 +166,10 @@ def _check_tree(meta: pl.DataFrame, path: Path, row_of: dict[str, int]) -> None:
         while current is not None:
             if current in path_up:
                 loop = " -> ".join([*path_up[path_up.index(current) :], current])
-                raise FrameworkError(path, row_of[code], "Parent", f"parents form a cycle: {loop}")
+                closing = path_up[-1]  # the row whose Parent closes the loop
+                raise FrameworkError(
+                    path, row_of[closing], "Parent", f"parents form a cycle: {loop}"
+                )
             path_up.append(current)
             current = parent[current]
     for code, up in parent.items():
