@@ -1,7 +1,8 @@
 """`city-index`: the annual edition, ingestion and the engine from the command line.
 
 Runs go through the Dagster instance under DAGSTER_HOME, so every run the CLI makes is in the
-UI's run history. Exit status is non-zero, with the reason, when anything fails.
+UI's run history. A failed command ends with one line that says what failed and what to do,
+and exits 2 (usage), 3 (data refused by a check) or 1 (a fault): see pipelines/errors.py.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import functools
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipelines import arguments, console, errors, preflight
 from pipelines.ingest.landing import SOURCE_TABLES
 from pipelines.settings import (
     FIRST_YEAR,
@@ -27,16 +30,17 @@ MODES = ("snapshot", "live", "record")
 
 
 class CommandFailed(RuntimeError):
-    """A run failed; the message says what failed and why."""
+    """A run failed; the message says what failed and why, `exit_code` which kind it is."""
 
+    def __init__(self, message: str, exit_code: int = errors.FAULT) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
-def _year(text: str) -> int:
-    year = int(text)
-    if not FIRST_YEAR <= year <= LATEST_COMPLETE_YEAR:
-        raise argparse.ArgumentTypeError(
-            f"year must be a complete year between {FIRST_YEAR} and {LATEST_COMPLETE_YEAR}"
-        )
-    return year
+    @classmethod
+    def from_run(cls, what: str, result) -> CommandFailed:
+        """`<what> failed: <cause>; <remedy> (run <id>: ...)` from a failed run's events."""
+        explained = errors.explain_run(result)
+        return cls(f"{what} failed: {explained.message}", explained.exit_code)
 
 
 @functools.cache
@@ -76,6 +80,17 @@ def failure_report(result) -> str:
     return "\n".join(lines) or "the run failed (see the Dagster UI for details)"
 
 
+def interrupted(result) -> bool:
+    """True when a run failed because it was interrupted (Ctrl-C or SIGTERM)."""
+    for event in result.all_events:
+        error = event.step_failure_data.error if event.is_step_failure else None
+        while error is not None:
+            if error.cls_name == "DagsterExecutionInterruptedError":
+                return True
+            error = error.cause
+    return False
+
+
 def run_job(
     name: str,
     years: Sequence[int],
@@ -102,9 +117,9 @@ def run_job(
     )
     label = str(first) if first == last else f"{first}-{last}"
     if not result.success:
-        raise CommandFailed(
-            f"{name} run for {label} failed (run {result.run_id}):\n" + failure_report(result)
-        )
+        if interrupted(result):
+            raise KeyboardInterrupt(f"{name} run {result.run_id} stopped")
+        raise CommandFailed.from_run(f"{name} run for {label}", result)
     return result
 
 
@@ -221,7 +236,7 @@ def release(
 def compute_command(args: argparse.Namespace) -> Path:
     from pipelines.index.compute import EngineConfig, compute
 
-    lower, upper = (float(v) for v in args.range.split(","))
+    lower, upper = args.range
     config = EngineConfig(
         treat=args.treat,
         impute=args.impute,
@@ -236,13 +251,28 @@ def compute_command(args: argparse.Namespace) -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="city-index", description=__doc__.splitlines()[0])
+    verbose_help = "full tracebacks and Dagster's own console log on failure"
+    parser.add_argument("--verbose", "-v", action="store_true", help=verbose_help)
     commands = parser.add_subparsers(dest="command", required=True)
+    command_parsers: dict[str, argparse.ArgumentParser] = {}
 
-    release_parser = commands.add_parser("release", help="build, validate and release an edition")
-    release_parser.add_argument("--year", type=_year, default=LATEST_COMPLETE_YEAR)
-    release_parser.add_argument("--edition", type=int, default=None)
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        # also accepted after the command; SUPPRESS keeps a global --verbose given before it
+        sub.add_argument(
+            "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help=verbose_help
+        )
+        command_parsers[name] = sub
+        return sub
+
+    release_parser = command("release", "build, validate and release an edition")
+    release_parser.add_argument("--year", type=arguments.year, default=LATEST_COMPLETE_YEAR)
+    release_parser.add_argument("--edition", type=arguments.edition, default=None)
     release_parser.add_argument(
-        "--replications", type=int, default=1000, help="Monte Carlo replications for rank intervals"
+        "--replications",
+        type=arguments.replications,
+        default=1000,
+        help=f"Monte Carlo replications for rank intervals (at least {arguments.MIN_REPLICATIONS})",
     )
     release_parser.add_argument(
         "--refresh",
@@ -251,10 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
         "release uses the data already landed",
     )
 
-    ingest_parser = commands.add_parser("ingest", help="fetch and land sources for one year")
-    ingest_parser.add_argument("--year", type=_year, required=True)
+    ingest_parser = command("ingest", "fetch and land sources for one year")
+    ingest_parser.add_argument("--year", type=arguments.year, required=True)
     ingest_parser.add_argument("--source", choices=SOURCES, action="append")
-    ingest_parser.add_argument("--city", action="append", default=[])
+    ingest_parser.add_argument("--city", action="append", default=[], help="a registry id")
     ingest_parser.add_argument("--mode", choices=MODES, default=None)
     ingest_parser.add_argument(
         "--replace-real-with-synthetic",
@@ -262,31 +292,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow synthetic snapshot data to replace real data landed before (logged)",
     )
 
-    compute_parser = commands.add_parser("compute", help="run the engine on COINr-format files")
-    compute_parser.add_argument("--framework", type=Path, required=True)
-    compute_parser.add_argument("--data", type=Path, required=True)
-    compute_parser.add_argument("--out", type=Path, required=True)
+    compute_parser = command("compute", "run the engine on COINr-format files")
+    compute_parser.add_argument("--framework", type=arguments.existing_file, required=True)
+    compute_parser.add_argument("--data", type=arguments.existing_file, required=True)
+    compute_parser.add_argument("--out", type=arguments.output_folder, required=True)
     compute_parser.add_argument("--treat", choices=("none", "coinr"), default="none")
-    compute_parser.add_argument("--impute", default="none", help="none, mean or group_mean:COLUMN")
+    compute_parser.add_argument(
+        "--impute",
+        type=arguments.impute_spec,
+        default="none",
+        help="none, mean or group_mean:COLUMN",
+    )
     compute_parser.add_argument(
         "--normalise", choices=("minmax", "minmax_panel", "zscore"), default="minmax"
     )
-    compute_parser.add_argument("--range", default="0,100", help="min-max range L,U")
+    compute_parser.add_argument(
+        "--range", type=arguments.value_range, default=(0.0, 100.0), help="min-max range L,U"
+    )
     compute_parser.add_argument("--aggregate", choices=("amean", "gmean"), default="amean")
     compute_parser.add_argument(
         "--screen",
-        type=float,
+        type=arguments.share,
         default=0.0,
-        help="data-availability threshold below which units are not ranked",
+        help="data-availability threshold (0 to 1) below which units are not ranked",
     )
 
-    commands.add_parser("prepare", help="parse the dbt project (for `dagster dev`)")
+    command("prepare", "parse the dbt project (for `dagster dev`)")
+    parser.set_defaults(command_parsers=command_parsers)
     return parser
 
 
 def _stop_on_sigterm() -> None:
     """SIGTERM stops a run as Ctrl-C does: Dagster turns the interrupt into a clean stop of the
-    step (and of dbt's process), and the run is recorded as stopped."""
+    step (and of dbt's process), and the run is recorded as failed by the interruption."""
 
     def interrupt(signum, frame):
         signal.raise_signal(signal.SIGINT)
@@ -294,11 +332,18 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
-def run_command(args: argparse.Namespace) -> str:
-    """Execute a parsed command; returns what to print on stdout."""
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse and validate; a bad argument exits 2 with argparse's one-line error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    arguments.validate(args, args.command_parsers[args.command])
+    return args
+
+
+def dispatch(args: argparse.Namespace) -> None:
     if args.command == "release":
-        return str(release(args.year, args.edition, args.replications, refresh=args.refresh))
-    if args.command == "ingest":
+        print(release(args.year, args.edition, args.replications, refresh=args.refresh))
+    elif args.command == "ingest":
         if args.mode:
             os.environ["CITY_INDEX_MODE"] = args.mode
         sources = args.source or SOURCES
@@ -308,31 +353,44 @@ def run_command(args: argparse.Namespace) -> str:
             args.city,
             replace_real_with_synthetic=args.replace_real_with_synthetic,
         )
-        return f"ingested {', '.join(sources)} for {args.year}"
-    if args.command == "compute":
-        return str(compute_command(args))
-    from pipelines.index.dbt_runner import ensure_manifest
+        print(f"ingested {', '.join(sources)} for {args.year}")
+    elif args.command == "compute":
+        print(compute_command(args))
+    elif args.command == "prepare":
+        from pipelines.index.dbt_runner import ensure_manifest
 
-    return str(ensure_manifest())
+        print(ensure_manifest())
+
+
+def run_command(args: argparse.Namespace) -> None:
+    """Cheap checks first (the output folder); runs then hold the warehouse for the whole
+    command, after any process a killed run left behind has been dealt with."""
+    if args.command != "prepare":
+        preflight.check_output_home()
+    apply_environment_defaults()
+    if args.command not in ("release", "ingest"):
+        dispatch(args)
+        return
+    from pipelines.locking import recover_dead_runs, run_lock
+
+    with run_lock(f"city-index {args.command}"):
+        preflight.check_warehouse_free()
+        for run_id in recover_dead_runs(_instance()):
+            print(f"run {run_id} had died without finishing: marked failed", file=sys.stderr)
+        dispatch(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    apply_environment_defaults()
+    """Exit codes: 0 done, 2 usage error, 3 data refused by a check, 1 fault (errors.py)."""
+    try:
+        args = parse_arguments(argv)
+    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+        return exit_.code if isinstance(exit_.code, int) else errors.USAGE
+    console.set_verbose(args.verbose)
     _stop_on_sigterm()
     try:
-        if args.command in ("release", "ingest"):
-            from pipelines.locking import free_warehouse, recover_dead_runs, run_lock
-
-            with run_lock(f"city-index {args.command}"):
-                free_warehouse(warehouse_path())
-                for run_id in recover_dead_runs(_instance()):
-                    print(
-                        f"run {run_id} had died without finishing: marked failed", file=sys.stderr
-                    )
-                print(run_command(args))
-        else:
-            print(run_command(args))
+        with console.quiet_library_warnings(args.verbose):
+            run_command(args)
     except KeyboardInterrupt:
         print(
             f"city-index {args.command}: interrupted; the run stopped and the warehouse keeps "
@@ -340,9 +398,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
-    except Exception as error:  # the CLI's contract: a clear message and a non-zero exit
-        print(f"city-index {args.command}: {error}", file=sys.stderr)
-        return 1
+    except Exception as error:  # the CLI's contract: one clear last line and an exit code
+        if isinstance(error, CommandFailed):
+            explained = errors.Explained(str(error), error.exit_code)
+        else:
+            explained = errors.explain(error)
+        if args.verbose:
+            traceback.print_exc()
+        print(f"city-index {args.command}: {explained.message}", file=sys.stderr)
+        return explained.exit_code
+    finally:
+        console.set_verbose(False)
     return 0
 
 

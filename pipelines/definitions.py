@@ -9,6 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from pipelines.analysis.assets import index_analysis
+from pipelines.console import run_console
 from pipelines.index.assets import city_index_models, dbt_project
 from pipelines.ingest.assets import SOURCE_ASSETS, city_registry, index_framework
 from pipelines.release.assets import annual_release
@@ -81,6 +82,8 @@ defs = dg.Definitions(
     jobs=[ingest_job, build_job, annual_edition_job],
     schedules=[annual_ingest_schedule],
     sensors=[edition_after_annual_ingest],
+    # The CLI's console: one line per message; failures are summarised once by the CLI.
+    loggers={"console": run_console},
     resources={
         "warehouse": WarehouseResource(database=dg.EnvVar("CITY_INDEX_WAREHOUSE")),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

@@ -18,7 +18,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import re
 import signal
 import socket
 import sys
@@ -28,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines.errors import LOCK_PATTERN, Fault, explain_lock
 from pipelines.settings import output_home
 
 LOCK_NAME = "run.lock"
@@ -35,7 +35,7 @@ PID_TAG = "city_index/pid"
 HOST_TAG = "city_index/host"
 
 
-class WarehouseBusy(RuntimeError):
+class WarehouseBusy(Fault):
     """Another live city-index run holds the warehouse."""
 
 
@@ -150,18 +150,15 @@ def free_warehouse(warehouse: Path, *, wait_seconds: float = 30.0) -> None:
             duckdb.connect(str(warehouse)).close()
             return
         except duckdb.IOException as error:
-            match = re.search(r"\(PID (\d+)\)", str(error))
+            match = LOCK_PATTERN.search(str(error))
             if match is None:
                 raise
-            pid = int(match.group(1))
+            pid = int(match["pid"])
+            held_by = error
         command = _process_command(pid)
         ours = _process_environ(pid).get("CITY_INDEX_WAREHOUSE") == str(warehouse)
         if not (ours and "dbt" in command):
-            raise WarehouseBusy(
-                f"the warehouse {warehouse} is open in another program (pid {pid}: "
-                f"{command or 'unknown'}); close it and run again (analysts should open "
-                "the release files, which no run ever locks)"
-            )
+            raise WarehouseBusy(explain_lock(str(held_by))) from None
         if time.monotonic() > deadline:
             raise WarehouseBusy(f"dbt (pid {pid}) left by a killed run does not stop")
         if pid not in stopped:

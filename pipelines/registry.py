@@ -8,6 +8,7 @@ error that names the file, the 1-based row (header = row 1) and the column to fi
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 import re
 from pathlib import Path
@@ -260,6 +261,26 @@ def load_cities(path: Path | None = None) -> pl.DataFrame:
     return frame.with_columns(
         pl.col("latitude").cast(pl.Float64),
         pl.col("longitude").cast(pl.Float64),
+    )
+
+
+def unknown_cities_message(unknown: list[str], cities: pl.DataFrame) -> str:
+    """`unknown city 'pariss' (did you mean: paris?)`: the closest registry ids by spelling,
+    matched on the ids and on the English names."""
+    by_key = {cid: cid for cid in cities["id"]}
+    by_key.update(
+        {name.lower(): cid for name, cid in zip(cities["name_en"], cities["id"], strict=True)}
+    )
+    parts = []
+    for city in unknown:
+        close = difflib.get_close_matches(city.lower(), list(by_key), n=3, cutoff=0.6)
+        lead = "did you mean" if close else "closest ids"
+        close = close or difflib.get_close_matches(city.lower(), list(by_key), n=3, cutoff=0)
+        ids = list(dict.fromkeys(by_key[key] for key in close))
+        parts.append(f"{city!r} ({lead}: {', '.join(ids)})")
+    label = "unknown city" if len(unknown) == 1 else "unknown cities"
+    return (
+        f"{label} {'; '.join(parts)}: use the ids of the registry's id column ({CITIES_CSV.name})"
     )
 
 

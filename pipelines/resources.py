@@ -12,29 +12,23 @@ naming the first, instead of waiting on a slot that a killed run never returns.
 
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from pipelines.locking import (
-    free_warehouse,
-    recover_dead_runs,
-    run_lock,
-    tag_run_with_process,
-)
+from pipelines.errors import EXIT_CODE_METADATA, FAULT, explain_lock
+from pipelines.locking import recover_dead_runs, run_lock, tag_run_with_process
 
 
 class WarehouseResource(DuckDBResource):
     _hold: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        run = context.dagster_run
+        run = context.run
         self._hold = ExitStack()
         self._hold.enter_context(run_lock(f"run {run.run_id} ({run.job_name})" if run else "run"))
-        free_warehouse(Path(self.database))
         if context.instance is not None and run is not None:
             tag_run_with_process(context.instance, run.run_id)
             recovered = recover_dead_runs(context.instance)
@@ -48,11 +42,17 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        connection = duckdb.connect(
-            database=self.database,
-            read_only=False,
-            config={"custom_user_agent": "city-influence-index", **self.connection_config},
-        )
+        try:
+            connection = duckdb.connect(
+                database=self.database,
+                read_only=False,
+                config={"custom_user_agent": "city-influence-index", **self.connection_config},
+            )
+        except duckdb.IOException as error:  # held by another process: say which, what to do
+            held = explain_lock(str(error))
+            if held is None:
+                raise
+            raise dg.Failure(held, metadata={EXIT_CODE_METADATA: FAULT}) from error
         try:
             yield connection
         finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,16 +17,15 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from pipelines.errors import InputRefused
 from pipelines.index.dbt_runner import run_dbt
+from pipelines.index.framework_check import load_framework
 from pipelines.settings import output_home
 
-META_COLUMNS = ("Level", "iCode", "iName", "Direction", "Weight", "Parent", "Type")
 NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
-
-class InputError(ValueError):
-    """A compute input is malformed; the message names the file, row and column."""
+#: A compute input is malformed; the message names the file, row and column (exit code 3).
+InputError = InputRefused
 
 
 @dataclass(frozen=True)
@@ -52,30 +50,8 @@ class EngineConfig:
 
 
 def read_framework(path: Path) -> pl.DataFrame:
-    """The framework in COINr's iMeta columns, checked."""
-    meta = pl.read_csv(path, infer_schema_length=0)
-    missing = [c for c in META_COLUMNS if c not in meta.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
-    for row_number, row in enumerate(meta.iter_rows(named=True), start=2):
-        for column in ("iCode", "Type"):
-            if not (row[column] or "").strip():
-                raise InputError(f"{path}: row {row_number}, column {column}: empty")
-        if not IDENTIFIER.match(row["iCode"]):
-            raise InputError(
-                f"{path}: row {row_number}, column iCode: invalid code {row['iCode']!r}"
-            )
-        if row["Type"] in ("Indicator", "Aggregate"):
-            for column in ("Level", "Direction", "Weight"):
-                try:
-                    float(row[column])
-                except (TypeError, ValueError):
-                    raise InputError(
-                        f"{path}: row {row_number}, column {column}: not a number {row[column]!r}"
-                    ) from None
-    if meta["iCode"].is_duplicated().any():
-        duplicate = meta.filter(meta["iCode"].is_duplicated())["iCode"][0]
-        raise InputError(f"{path}: column iCode: duplicate code {duplicate!r}")
+    """The framework in COINr's iMeta columns, checked (framework_check), typed for the engine."""
+    meta = load_framework(path)
     return meta.select(
         pl.col("Level").cast(pl.Int32, strict=False).alias("level"),
         pl.col("iCode").alias("icode"),
@@ -87,32 +63,79 @@ def read_framework(path: Path) -> pl.DataFrame:
     )
 
 
+def read_csv_strings(path: Path, what: str) -> pl.DataFrame:
+    """A CSV read as strings; an empty or unreadable file is refused naming it."""
+    try:
+        return pl.read_csv(path, infer_schema_length=0)
+    except pl.exceptions.NoDataError:
+        raise InputError(path, None, None, f"the file is empty: {what}") from None
+    except pl.exceptions.ComputeError as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise InputError(path, None, None, f"cannot read it as CSV: {first_line}") from None
+
+
 def read_data(path: Path, framework: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
-    """iData in long form (unit_code, year, icode, value); True when it has a Time column."""
-    data = pl.read_csv(path, infer_schema_length=0)
+    """iData in long form (unit_code, year, icode, value); True when it has a Time column.
+
+    Refused, naming file, row and column: an empty file or one with no rows, no uCode column,
+    none or only some of the framework's indicators, a unit code that is empty, a Time that is
+    not a whole year, a value that is not a finite number, a unit twice in one year."""
     indicators = framework.filter(pl.col("type") == "Indicator")["icode"].to_list()
-    required = ["uCode", *indicators]
-    missing = [c for c in required if c not in data.columns]
+    data = read_csv_strings(
+        path, "iData needs a header (uCode, Time, the indicator codes) and one row per unit"
+    )
+    if "uCode" not in data.columns:
+        raise InputError(path, 1, "uCode", "required column is missing")
+    known = [c for c in indicators if c in data.columns]
+    if not known:
+        sample = ", ".join(indicators[:5]) + (", ..." if len(indicators) > 5 else "")
+        raise InputError(
+            path,
+            1,
+            None,
+            f"none of the framework's {len(indicators)} indicators ({sample}) is a column: "
+            "is this the data for this framework?",
+        )
+    missing = [c for c in indicators if c not in data.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)}")
+        raise InputError(path, 1, missing[0], f"indicator column(s) missing: {', '.join(missing)}")
+    if data.is_empty():
+        raise InputError(path, None, None, "a header and no rows: add one row per unit")
+    empty_unit = data["uCode"].is_null() | (data["uCode"].str.strip_chars() == "")
+    if empty_unit.any():
+        raise InputError(path, int(empty_unit.arg_true()[0]) + 2, "uCode", "empty unit code")
     has_time = "Time" in data.columns
+    if has_time:
+        year = data["Time"].str.strip_chars().cast(pl.Int32, strict=False)
+        if year.is_null().any():
+            row_index = int(year.is_null().arg_true()[0])
+            raise InputError(
+                path,
+                row_index + 2,
+                "Time",
+                f"not a whole year: {data['Time'][row_index]!r}",
+            )
     data = data.with_columns(
-        pl.col("Time").cast(pl.Int32, strict=False) if has_time else pl.lit(NO_TIME).alias("Time")
+        pl.col("Time").str.strip_chars().cast(pl.Int32)
+        if has_time
+        else pl.lit(NO_TIME, dtype=pl.Int32).alias("Time")
     )
     for column in indicators:
         parsed = data[column].cast(pl.Float64, strict=False)
-        bad = data[column].is_not_null() & (data[column] != "") & (data[column] != "NA")
-        bad = bad & parsed.is_null()
+        given = data[column].is_not_null() & (data[column] != "") & (data[column] != "NA")
+        bad = given & (parsed.is_null() | ~parsed.is_finite().fill_null(True))
         if bad.any():
             row_index = int(bad.arg_true()[0])
             raise InputError(
-                f"{path}: row {row_index + 2}, column {column}: "
-                f"not a number {data[column][row_index]!r}"
+                path,
+                row_index + 2,
+                column,
+                f"not a finite number {data[column][row_index]!r}",
             )
     keys = data.select("uCode", "Time")
     if keys.is_duplicated().any():
-        row_index = int(keys.is_duplicated().arg_true()[0])
-        raise InputError(f"{path}: row {row_index + 2}, column uCode: duplicate unit and Time")
+        row_index = int(keys.is_duplicated().arg_true()[-1])
+        raise InputError(path, row_index + 2, "uCode", "duplicate unit and Time")
     long = data.select(
         pl.col("uCode").alias("unit_code"),
         pl.col("Time").alias("year"),
@@ -126,9 +149,9 @@ def read_groups(path: Path, column: str) -> pl.DataFrame:
 
     An empty or "NA" group is missing: that unit is left unimputed, as COINr's i_mean_grp.
     """
-    data = pl.read_csv(path, infer_schema_length=0)
+    data = read_csv_strings(path, "iData needs a header and one row per unit")
     if column not in data.columns:
-        raise InputError(f"{path}: group column {column!r} not found")
+        raise InputError(path, 1, column, "group column for --impute group_mean not found")
     time = pl.col("Time").cast(pl.Int32) if "Time" in data.columns else pl.lit(NO_TIME)
     return data.select(
         pl.col("uCode").alias("unit_code"),

@@ -11,17 +11,18 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.errors import EXIT_CODE_METADATA, USAGE, as_dagster_failure
+from pipelines.index.framework_check import load_framework
 from pipelines.ingest import fetch
 from pipelines.ingest.landing import (
     SOURCE_TABLES,
-    RealDataProtected,
     batch_is_synthetic,
     land_batch,
     landed_kind,
 )
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
-from pipelines.registry import load_cities
+from pipelines.registry import load_cities, unknown_cities_message
 from pipelines.resources import transaction
 from pipelines.settings import FRAMEWORK_CSV, landing_dir
 
@@ -53,7 +54,8 @@ def _replace_table(warehouse: DuckDBResource, table: str, frame: pl.DataFrame) -
     description="The city registry (assets/cities.csv), checked on load.",
 )
 def city_registry(warehouse: DuckDBResource) -> dg.MaterializeResult:
-    cities = load_cities()
+    with as_dagster_failure():
+        cities = load_cities()
     _replace_table(warehouse, "cities", cities)
     return dg.MaterializeResult(metadata=table_metadata({"cities": cities.height}, cities))
 
@@ -63,10 +65,13 @@ def city_registry(warehouse: DuckDBResource) -> dg.MaterializeResult:
     group_name="ingest",
     partitions_def=yearly_partitions,
     kinds={"csv", "duckdb"},
-    description="The index framework (assets/framework.csv, COINr iMeta columns).",
+    description="The index framework (assets/framework.csv, COINr iMeta columns), checked on "
+    "load: a tree of aggregates, positive weights, directions of 1 or -1, safe codes.",
 )
 def index_framework(warehouse: DuckDBResource) -> dg.MaterializeResult:
-    framework = pl.read_csv(FRAMEWORK_CSV, infer_schema_length=0).rename(
+    with as_dagster_failure():
+        checked = load_framework(FRAMEWORK_CSV)
+    framework = checked.rename(
         {
             "Level": "level",
             "iCode": "icode",
@@ -118,20 +123,20 @@ def _source_asset(
         if config.cities:
             unknown = sorted(set(config.cities) - set(cities["id"].to_list()))
             if unknown:
-                raise dg.Failure(f"unknown city id(s): {', '.join(unknown)}")
+                raise dg.Failure(
+                    unknown_cities_message(unknown, cities), metadata={EXIT_CODE_METADATA: USAGE}
+                )
             cities = cities.filter(pl.col("id").is_in(config.cities))
-        batch = fetcher(cities, year, **(inputs(warehouse, year) if inputs else {}))
-        with warehouse.get_connection() as con:
-            previous = landed_kind(con, source, year)
-            try:
+        with as_dagster_failure():  # refused inputs and faults in the user's terms
+            batch = fetcher(cities, year, **(inputs(warehouse, year) if inputs else {}))
+            with warehouse.get_connection() as con:
+                previous = landed_kind(con, source, year)
                 counts = land_batch(
                     con,
                     batch,
                     landing_dir(),
                     replace_real_with_synthetic=config.replace_real_with_synthetic,
                 )
-            except RealDataProtected as refused:
-                raise dg.Failure(str(refused)) from None
         if previous and not previous["synthetic"] and batch_is_synthetic(batch):
             context.log.warning(
                 f"{source} {year}: real data landed in {previous['mode']} mode was replaced "

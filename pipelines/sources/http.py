@@ -129,7 +129,8 @@ class SourceError(RuntimeError):
         self.url = url
         self.status = status
         self.message = message
-        super().__init__(f"{source}: {message} (status {status}) for {url}")
+        status_text = f" (status {status})" if status is not None else ""
+        super().__init__(f"{source}: {message}{status_text} for {url}")
 
 
 class SnapshotMissing(LookupError):
@@ -399,12 +400,20 @@ class SourceClient:
 
     def _fetch(self, url: str, key: str, params: dict[str, str]) -> RecordedResponse:
         attempts = self.config.retries + 1
+        started = time.monotonic()
         for attempt in range(attempts):
             self._pacer.wait()
             try:
                 response = self.session.get(url, timeout=self.config.timeout)
             except requests.RequestException as exc:  # retries already spent by urllib3
-                raise SourceError(self.source, url, None, f"request failed: {exc}") from exc
+                waited = time.monotonic() - started
+                raise SourceError(
+                    self.source,
+                    url,
+                    None,
+                    f"unreachable after {waited:.0f} s and {self.config.retries} retries "
+                    f"({' '.join(str(exc).split())[:200]})",
+                ) from exc
             # Decode as UTF-8 ourselves: all four APIs send UTF-8 and charset guessing varies.
             body = response.content.decode("utf-8", errors="replace")
             content_type = response.headers.get("Content-Type", "")

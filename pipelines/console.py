@@ -1,0 +1,73 @@
+"""The console of a run started by the CLI: one line per message and no tracebacks.
+
+Dagster's default console logger prints every failure with its stack trace, twice (the step
+and the run), which buried the one line that mattered under 46 to 208 lines. The CLI prints
+the failure itself, in the user's terms, with the run id; the full log stays in the Dagster
+run (UI) and on the console with `--verbose`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
+from dagster._utils.log import create_console_logger
+
+_verbose = False
+
+
+def set_verbose(verbose: bool) -> None:
+    """`--verbose`: Dagster's full console (tracebacks included) for the runs that follow."""
+    global _verbose
+    _verbose = verbose
+
+
+class OneLineFormatter(logging.Formatter):
+    """`  step: first line of the message` (the run log keeps the whole text)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        meta = getattr(record, LOG_RECORD_METADATA_ATTR, None) or {}
+        text = str(meta.get("orig_message") or record.getMessage()).strip()
+        first = text.splitlines()[0] if text else ""
+        step = meta.get("step_key")
+        return f"  {step}: {first}" if step else f"  {first}"
+
+
+def _not_a_failure(record: logging.LogRecord) -> bool:
+    """Failures are reported once, by the CLI's last line; drop Dagster's copies of them."""
+    meta = getattr(record, LOG_RECORD_METADATA_ATTR, None) or {}
+    event = meta.get("dagster_event")
+    if event is None:
+        return True  # the assets' own messages
+    return not (event.is_failure or record.levelno >= logging.ERROR)
+
+
+@dg.logger(
+    config_schema={"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+    description="One line per message, no tracebacks (the full log is in the run).",
+)
+def run_console(init_context: dg.InitLoggerContext) -> logging.Logger:
+    level = init_context.logger_config["log_level"].upper()
+    if _verbose:
+        return create_console_logger("dagster", level)
+    logger = logging.Logger("city_index.run", level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter())
+    handler.addFilter(_not_a_failure)
+    logger.addHandler(handler)
+    return logger
+
+
+@contextmanager
+def quiet_library_warnings(verbose: bool) -> Iterator[None]:
+    """Dagster's definition-time warnings are for developers, not for the CLI's user."""
+    with warnings.catch_warnings():
+        if not verbose:
+            warnings.filterwarnings("ignore", module=r"dagster(_\w+)?(\.|$)")
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+        yield
