@@ -13,6 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.index.dbt_runner import PROJECT_DIR
 from pipelines.partitions import yearly_partitions
+from pipelines.release import files as release_files
 from pipelines.release.edition import (
     ReleaseRefused,
     code_version,
@@ -106,27 +107,13 @@ def validation_summary(year: int) -> tuple[pl.DataFrame, Path | None]:
     return pl.DataFrame(summary["suites"]), docs if docs.is_dir() else None
 
 
-def write_edition_database(con: duckdb.DuckDBPyConnection, path: Path, year: int) -> None:
+def write_edition_database(
+    con: duckdb.DuckDBPyConnection, path: Path, year: int, synthetic_sources: list[str]
+) -> None:
     """The analysts' file: the edition's marts and analysis tables (opened read-only by them)."""
-    con.execute("attach ? as edition", [str(path)])
-    try:
-        for schema in ("marts", "analysis", "provenance"):
-            con.execute(f"create schema edition.{schema}")
-        for schema, table in EDITION_TABLES:
-            con.execute(
-                f"create table edition.{schema}.{table} as "
-                f"select * from {schema}.{table} where year <= ?",
-                [year],
-            )
-        for (schema, table), name in UNDATED_TABLES.items():
-            con.execute(f"create table edition.marts.{name} as select * from {schema}.{table}")
-        con.execute(
-            "create table edition.provenance.api_responses as "
-            "select * exclude (body_path) from raw.api_responses where year <= ?",
-            [year],
-        )
-    finally:
-        con.execute("detach edition")
+    release_files.write_edition_database(
+        con, path, year, EDITION_TABLES, UNDATED_TABLES, synthetic_sources
+    )
 
 
 @dg.asset(
@@ -164,11 +151,12 @@ def annual_release(
             for table in ("coherence", "pillar_alpha", "external_validation", "sensitivity")
         }
         sources, responses = provenance(con, year)
+        synthetic_sources = sources.filter(pl.col("synthetic"))["source"].to_list()
 
         def build(folder: Path, edition: int) -> dict:
-            ranking.write_csv(folder / "index.csv")
-            ranking.write_parquet(folder / "index.parquet")
-            write_edition_database(con, folder / f"city_index_{year}.duckdb", year)
+            release_files.write_index_files(ranking, folder, year, edition, synthetic_sources)
+            database = folder / f"city_index_{year}.duckdb"
+            write_edition_database(con, database, year, synthetic_sources)
             write_report(
                 EditionData(
                     year=year,
@@ -198,7 +186,7 @@ def annual_release(
                 "validation": validation.to_dicts(),
                 "sources": sources.to_dicts(),
                 "responses": responses,
-                "synthetic_sources": sources.filter(pl.col("synthetic"))["source"].to_list(),
+                "synthetic_sources": synthetic_sources,
             }
 
         try:
