@@ -7,7 +7,6 @@ edition."""
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import duckdb
@@ -21,6 +20,7 @@ from pipelines.release.files import (
     EDITION_STORAGE_VERSION,
     quote_identifier,
     sql_string_literal,
+    storage_version_number,
     write_edition_database,
     write_index_files,
 )
@@ -28,14 +28,7 @@ from pipelines.release.files import (
 #: Measured with the PyPI wheels: DuckDB 1.4.5 reads storage versions 64-67 ("can only read
 #: versions between 64 and 67"), 1.5.6 reads 64-68; DuckDB 2.0's default is 69.
 NEWEST_STORAGE_READ_BY_DUCKDB_1_4 = 67
-STORAGE_VERSION_OFFSET = 12  # after the 8-byte checksum and the "DUCK" magic
 HOSTILE_NAME = '=HYPERLINK("http://x","y")'
-
-
-def storage_version_number(path: Path) -> int:
-    header = path.read_bytes()[: STORAGE_VERSION_OFFSET + 8]
-    assert header[8:12] == b"DUCK", f"{path} is not a DuckDB file"
-    return struct.unpack("<Q", header[STORAGE_VERSION_OFFSET:])[0]
 
 
 def ranking() -> pl.DataFrame:
@@ -132,6 +125,18 @@ def test_a_comment_reads_back_exactly_as_written(text: str) -> None:
             "select comment from duckdb_columns() where table_name = 't'"
         ).fetchall() == [(text,)]
         assert con.sql("select count(*) from t").fetchall() == [(0,)]  # still there
+
+
+def test_storage_version_number_reads_the_header(tmp_path: Path) -> None:
+    for version, number in (("v1.4.0", 67), ("v1.5.0", 68)):
+        path = tmp_path / f"{version}.duckdb"
+        with duckdb.connect() as con:
+            con.execute(f"attach ? as db (storage_version '{version}')", [str(path)])
+            con.execute("create table db.t as select 1 as a")
+        assert storage_version_number(path) == number
+    (tmp_path / "not.duckdb").write_bytes(b"x" * 64)
+    with pytest.raises(ValueError, match="not a DuckDB database file"):
+        storage_version_number(tmp_path / "not.duckdb")
 
 
 def test_a_nul_character_is_refused() -> None:

@@ -25,6 +25,9 @@ from pipelines.release.descriptions import SHARED_COLUMNS, describe
 EDITION_STORAGE_VERSION = "v1.4.0"
 #: A text cell starting with one of these is run as a formula by Excel / LibreOffice / Sheets.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Where a DuckDB file's header keeps its storage version number (after an 8-byte checksum and
+#: the magic bytes DUCK): 67 for v1.4.0, 68 for v1.5.0.
+STORAGE_NUMBER_OFFSET = 12
 SYNTHETIC_COLUMN = "synthetic"
 METADATA_PREFIX = "city_index."
 
@@ -108,6 +111,15 @@ def write_index_files(
 
 
 # --- the analysts' DuckDB file -----------------------------------------------------------------
+
+
+def storage_version_number(path: Path) -> int:
+    """The storage version number in a DuckDB file's header (what older DuckDBs check)."""
+    with path.open("rb") as handle:
+        header = handle.read(STORAGE_NUMBER_OFFSET + 8)
+    if header[8:STORAGE_NUMBER_OFFSET] != b"DUCK":
+        raise ValueError(f"{path} is not a DuckDB database file")
+    return int.from_bytes(header[STORAGE_NUMBER_OFFSET:], "little")
 
 
 def sql_string_literal(text: str) -> str:
