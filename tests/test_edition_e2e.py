@@ -139,7 +139,10 @@ def test_bad_raw_data_is_refused_and_the_edition_is_untouched(first_release: Pat
 def test_different_numbers_need_a_new_edition(first_release: Path) -> None:
     before = digest_tree(first_release)
     # Fewer replications give other rank intervals: different numbers for the same year.
-    with pytest.raises(cli.CommandFailed, match=r"--edition 2"):
+    # The refusal names cities and the columns that differ, with both values.
+    with pytest.raises(
+        cli.CommandFailed, match=r"[a-z-]+: .*rank_p\d\d [\d.]+ -> [\d.]+.*--edition 2"
+    ):
         cli.release(YEAR, None, 50, history_from=YEAR - 1)
     assert digest_tree(first_release) == before
     second = cli.release(YEAR, 2, 50, history_from=YEAR - 1)
@@ -222,3 +225,51 @@ def test_score_out_of_range_is_refused(first_release: Path) -> None:
     assert "score=101" in report  # the sample row is shown
     assert not (first_release.parent / "edition-9").exists()
     assert {p: digest_tree(p) for p in first_release.parent.glob("edition-*")} == releases_before
+
+
+def test_release_files_open_in_the_tools_analysts_have(first_release: Path) -> None:
+    """DuckDB 1.4 LTS reads the file (storage number <= 67), every table and the columns that
+    matter are described, and the open-data files carry the synthetic warning themselves."""
+    import stat
+
+    import pyarrow.parquet as pq
+
+    from pipelines.release.files import storage_version_number
+
+    database = first_release / f"city_index_{YEAR}.duckdb"
+    assert storage_version_number(database) <= 67  # DuckDB 1.4.x reads 64-67
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = con.sql("select schema_name, table_name, comment from duckdb_tables()").fetchall()
+        views = con.sql(
+            "select view_name, comment from duckdb_views() where not internal"
+        ).fetchall()
+        columns = con.sql(
+            "select schema_name, table_name, column_name, comment from duckdb_columns()"
+            " where schema_name in ('marts', 'analysis', 'provenance')"
+        ).fetchall()
+    assert len(tables) >= 12
+    assert all(comment for *_, comment in tables + views), tables + views
+    assert (
+        "SYNTHETIC DATA" in dict(((s, t), c) for s, t, c in tables)[("marts", "mart_city_ranking")]
+    )
+    must_be_described = [
+        (schema, table, column)
+        for schema, table, column, _ in columns
+        if schema in ("analysis", "provenance")
+        or table in ("mart_city_ranking", "fct_index_score", "fct_indicator_value", "dim_city")
+        or column in ("year", "city_id", "icode", "score", "rank")
+    ]
+    undescribed = [(s, t, c) for s, t, c, comment in columns if not comment]
+    assert not set(must_be_described) & set(undescribed), undescribed
+
+    raw = (first_release / "index.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and "西安" in raw.decode("utf-8-sig")
+    index = pl.read_csv(first_release / "index.csv")
+    assert index["synthetic"].all()  # the snapshot's GDELT responses are generated
+    parquet = pq.read_table(first_release / "index.parquet")
+    assert parquet.schema.metadata[b"city_index.synthetic"] == b"true"
+    assert b"gdelt" in parquet.schema.metadata[b"city_index.synthetic_sources"]
+
+    for path in [first_release, *first_release.rglob("*")]:
+        expected = 0o755 if path.is_dir() else 0o644
+        assert stat.S_IMODE(path.stat().st_mode) == expected, path

@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.index.dbt_runner import PROJECT_DIR
 from pipelines.ingest.landing import SOURCE_TABLES
 from pipelines.partitions import yearly_partitions
+from pipelines.release import files as release_files
 from pipelines.release.edition import (
     ReleaseRefused,
     code_version,
@@ -127,27 +128,13 @@ def validation_summary(year: int) -> tuple[pl.DataFrame, Path | None]:
     return pl.DataFrame(summary["suites"]), docs if docs.is_dir() else None
 
 
-def write_edition_database(con: duckdb.DuckDBPyConnection, path: Path, year: int) -> None:
+def write_edition_database(
+    con: duckdb.DuckDBPyConnection, path: Path, year: int, synthetic_sources: list[str]
+) -> None:
     """The analysts' file: the edition's marts and analysis tables (opened read-only by them)."""
-    con.execute("attach ? as edition", [str(path)])
-    try:
-        for schema in ("marts", "analysis", "provenance"):
-            con.execute(f"create schema edition.{schema}")
-        for schema, table in EDITION_TABLES:
-            con.execute(
-                f"create table edition.{schema}.{table} as "
-                f"select * from {schema}.{table} where year <= ?",
-                [year],
-            )
-        for (schema, table), name in UNDATED_TABLES.items():
-            con.execute(f"create table edition.marts.{name} as select * from {schema}.{table}")
-        con.execute(
-            "create table edition.provenance.api_responses as "
-            "select * exclude (body_path) from raw.api_responses where year <= ?",
-            [year],
-        )
-    finally:
-        con.execute("detach edition")
+    release_files.write_edition_database(
+        con, path, year, EDITION_TABLES, UNDATED_TABLES, synthetic_sources
+    )
 
 
 @dg.asset(
@@ -185,11 +172,12 @@ def annual_release(
         }
         sources, responses = provenance(con, year)
         kinds = data_kinds(con, year)
+        synthetic_sources = sources.filter(pl.col("synthetic"))["source"].to_list()
 
         def build(folder: Path, edition: int) -> dict:
-            ranking.write_csv(folder / "index.csv")
-            ranking.write_parquet(folder / "index.parquet")
-            write_edition_database(con, folder / f"city_index_{year}.duckdb", year)
+            release_files.write_index_files(ranking, folder, year, edition, synthetic_sources)
+            database = folder / f"city_index_{year}.duckdb"
+            write_edition_database(con, database, year, synthetic_sources)
             write_report(
                 EditionData(
                     year=year,
@@ -220,7 +208,7 @@ def annual_release(
                 "validation": validation.to_dicts(),
                 "sources": sources.to_dicts(),
                 "responses": responses,
-                "synthetic_sources": sources.filter(pl.col("synthetic"))["source"].to_list(),
+                "synthetic_sources": synthetic_sources,
                 "data_kinds": kinds.to_dicts(),
             }
 

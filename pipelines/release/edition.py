@@ -3,13 +3,15 @@
 `releases/<year>/edition-<n>/` holds index.csv, index.parquet, a DuckDB file with the marts,
 report.html, the validation page and manifest.json (sha256 of every file, configuration,
 versions and the API responses used). Releasing the same numbers again is a no-op; different
-numbers need a new edition number.
+numbers need a new edition number, and the refusal names the cities and columns that differ.
+Released folders are world-readable (0755 / 0644) whatever the umask.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import shutil
@@ -20,10 +22,16 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import polars as pl
+
 from pipelines.settings import PROJECT_ROOT
 
 EDITION_DIR = re.compile(r"^edition-(\d+)$")
 FINGERPRINT_FILE = "index.csv"  # the numbers an edition publishes
+INDEX_KEY = "city_id"
+CITIES_NAMED = 5  # a refusal names this many differing cities, then counts the rest
+PUBLIC_DIR_MODE = 0o755
+PUBLIC_FILE_MODE = 0o644
 VERSIONED_PACKAGES = (
     "city-influence-index",
     "dagster",
@@ -94,6 +102,85 @@ def code_version() -> str:
         return "unknown (not a git checkout)"
 
 
+def read_index(path: Path) -> tuple[list[str], dict[str, dict[str, str | None]]]:
+    """index.csv as its columns and {city_id: {column: cell text}} (cells are compared as
+    numbers where both are numeric)."""
+    frame = pl.read_csv(path, infer_schema=False)
+    if INDEX_KEY not in frame.columns:
+        raise ValueError(f"{path}: no {INDEX_KEY} column")
+    duplicated = frame.filter(pl.col(INDEX_KEY).is_duplicated())[INDEX_KEY].unique().sort()
+    if duplicated.len():
+        raise ValueError(f"{path}: {INDEX_KEY} repeated: {', '.join(duplicated.to_list())}")
+    return frame.columns, {row[INDEX_KEY]: row for row in frame.to_dicts()}
+
+
+def same_value(old: str | None, new: str | None) -> bool:
+    """Equal as numbers when both cells are numbers (1 == 1.0, NaN == NaN), else as text."""
+    if old is None or new is None:
+        return old is new
+    try:
+        a, b = float(old), float(new)
+    except ValueError:
+        return old == new
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@dataclass(frozen=True)
+class IndexDifferences:
+    """How a rebuilt index.csv differs from the released one; empty when the numbers agree."""
+
+    structure: list[str]  # columns or cities present in one file only
+    cities: list[str]  # one entry per city: each differing column with old and new value
+
+    def __bool__(self) -> bool:
+        return bool(self.structure or self.cities)
+
+    def summary(self, cities_named: int = CITIES_NAMED) -> str:
+        shown = self.structure + self.cities[:cities_named]
+        rest = len(self.cities) - cities_named
+        return "; ".join(shown) + (f"; ... and {rest} more cities" if rest > 0 else "")
+
+
+def index_differences(released: Path, rebuilt: Path) -> IndexDifferences:
+    """Compare two index.csv files by city and column, as numbers (not bytes)."""
+    (old_columns, old), (new_columns, new) = read_index(released), read_index(rebuilt)
+    structure = []
+    if added := [c for c in new_columns if c not in old_columns]:
+        structure.append(f"columns added: {', '.join(added)}")
+    if removed := [c for c in old_columns if c not in new_columns]:
+        structure.append(f"columns removed: {', '.join(removed)}")
+    if gone := sorted(old.keys() - new.keys()):
+        structure.append(f"cities no longer in the index: {', '.join(gone)}")
+    if arrived := sorted(new.keys() - old.keys()):
+        structure.append(f"cities new in the index: {', '.join(arrived)}")
+    compared = [c for c in new_columns if c in old_columns and c != INDEX_KEY]
+    cities = []
+    for city in sorted(old.keys() & new.keys()):
+        changes = [
+            f"{column} {old[city][column]} -> {new[city][column]}"
+            for column in compared
+            if not same_value(old[city][column], new[city][column])
+        ]
+        if changes:
+            cities.append(f"{city}: {', '.join(changes)}")
+    return IndexDifferences(structure, cities)
+
+
+def make_world_readable(folder: Path) -> None:
+    """Directories 0755 and files 0644 (mkdtemp creates 0700; a umask may remove more)."""
+    folder.chmod(PUBLIC_DIR_MODE)
+    for path in folder.rglob("*"):
+        path.chmod(PUBLIC_DIR_MODE if path.is_dir() else PUBLIC_FILE_MODE)
+
+
+def make_public_dir(path: Path) -> None:
+    """Create a release directory (and its parents) readable by everyone."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        created.chmod(PUBLIC_DIR_MODE)
+
+
 def package_versions() -> dict[str, str]:
     versions = {}
     for name in VERSIONED_PACKAGES:
@@ -116,7 +203,7 @@ def publish_edition(
     `edition-<n>`, so a crash leaves either the whole edition or none of it.
     """
     year_dir = releases_root / str(year)
-    year_dir.mkdir(parents=True, exist_ok=True)
+    make_public_dir(year_dir)
     for stale in year_dir.glob(".edition-*"):  # left by a run that was killed (runs hold the
         shutil.rmtree(stale, ignore_errors=True)  # run lock: no live run is building these)
     edition = choose_edition(year_dir, requested_edition)
@@ -125,7 +212,8 @@ def publish_edition(
     try:
         manifest = build(staging, edition)
         if target.exists():
-            if sha256_file(target / FINGERPRINT_FILE) == sha256_file(staging / FINGERPRINT_FILE):
+            differences = index_differences(target / FINGERPRINT_FILE, staging / FINGERPRINT_FILE)
+            if not differences:
                 return ReleaseOutcome(
                     target,
                     edition,
@@ -135,8 +223,8 @@ def publish_edition(
                 )
             raise ReleaseRefused(
                 f"edition {edition} of {year} is already released with different numbers "
-                f"({target}); releases are immutable: release it as a new edition with "
-                f"--edition {existing_editions(year_dir)[-1] + 1}"
+                f"({target}): {differences.summary()}. Releases are immutable: "
+                f"release it as a new edition with --edition {existing_editions(year_dir)[-1] + 1}"
             )
         files = {
             str(p.relative_to(staging)): sha256_file(p)
@@ -145,6 +233,7 @@ def publish_edition(
         }
         manifest = {**manifest, "year": year, "edition": edition, "files": files}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        make_world_readable(staging)
         os.rename(staging, target)  # atomic on one file system; fails if target appeared
         return ReleaseOutcome(target, edition, True, f"released edition {edition} of {year}")
     finally:
