@@ -14,6 +14,7 @@ from pipelines.ingest.assets import SOURCE_ASSETS, city_registry, index_framewor
 from pipelines.release.assets import annual_release
 from pipelines.resources import WarehouseResource
 from pipelines.settings import apply_environment_defaults
+from pipelines.validation.audit_check import indicator_audit
 from pipelines.validation.edition_gate import edition_gate
 
 apply_environment_defaults()
@@ -46,7 +47,7 @@ annual_schedule = dg.build_schedule_from_partitioned_job(annual_edition_job)
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, city_index_models, index_analysis, annual_release],
-    asset_checks=[edition_gate],
+    asset_checks=[edition_gate, indicator_audit],
     jobs=[ingest_job, annual_edition_job],
     schedules=[annual_schedule],
     resources={

@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.analysis.audit import audit_edition, read_audit_inputs  # h3-audit
 from pipelines.analysis.coherence import pillar_alpha, pillar_correlations
 from pipelines.analysis.engine_numpy import compile_framework, dense_values
 from pipelines.analysis.external_validation import spearman_against
@@ -19,6 +20,7 @@ from pipelines.resources import transaction
 from pipelines.settings import ASSETS_DIR
 
 ANALYSIS_TABLES = ("uncertainty", "sensitivity", "coherence", "pillar_alpha", "external_validation")
+ANALYSIS_TABLES += ("audit",)  # h3-audit: pipelines.analysis.audit
 GAWC_FILE = ASSETS_DIR / "reference" / "gawc_da31_global_network_connectivity_2020.csv"
 
 
@@ -143,6 +145,7 @@ def index_analysis(
             ("coherence", coherence),
             ("pillar_alpha", alpha),
             ("external_validation", external),
+            ("audit", audit_edition(**read_audit_inputs(con, year))),  # h3-audit
         ):
             replace_year(con, table, year, frame)
     flagged = coherence.filter(pl.col("flag") != "ok").height

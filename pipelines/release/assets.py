@@ -32,6 +32,7 @@ EDITION_TABLES = (
     ("analysis", "coherence"),
     ("analysis", "pillar_alpha"),
     ("analysis", "external_validation"),
+    ("analysis", "audit"),  # h3-audit
 )
 # Tables without a year, copied whole: (schema, table) -> name in the edition's marts schema.
 UNDATED_TABLES = {
