@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines.ingest.landing import SOURCE_TABLES
+from pipelines.method_options import add_method_options, method_from_args  # h3-audit
 from pipelines.settings import (
     FIRST_YEAR,
     LATEST_COMPLETE_YEAR,
@@ -128,10 +129,17 @@ def ingest(year: int, sources: Sequence[str] = SOURCES, cities: Sequence[str] = 
 
 
 def release(
-    year: int, edition: int | None, replications: int, history_from: int = FIRST_YEAR
+    year: int,
+    edition: int | None,
+    replications: int,
+    history_from: int = FIRST_YEAR,
+    method=None,  # h3-audit: a pipelines.index.method.MethodConfig; None = the defaults
 ) -> Path:
     """Ingest the years from `history_from` that are missing (for the change and the leaders'
     history), then build, validate and release the edition."""
+    from pipelines.index.method import MethodConfig  # h3-audit
+
+    method = method or MethodConfig()  # h3-audit
     for earlier in sorted(set(range(history_from, year)) - loaded_years()):
         print(f"ingesting {earlier} (history for the {year} edition)", file=sys.stderr)
         ingest(earlier)
@@ -139,6 +147,7 @@ def release(
         "ops": {
             "annual_release": {"config": {"edition": edition}},
             "index_analysis": {"config": {"replications": replications}},
+            "city_index_models": {"config": method.as_dict()},  # h3-audit
         }
     }
     result = run_job("annual_edition", year, run_config=run_config)
@@ -180,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     release_parser.add_argument(
         "--replications", type=int, default=1000, help="Monte Carlo replications for rank intervals"
     )
+    add_method_options(release_parser)  # h3-audit
 
     ingest_parser = commands.add_parser("ingest", help="fetch and land sources for one year")
     ingest_parser.add_argument("--year", type=_year, required=True)
@@ -214,7 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_environment_defaults()
     try:
         if args.command == "release":
-            print(release(args.year, args.edition, args.replications))
+            method = method_from_args(args)  # h3-audit
+            print(release(args.year, args.edition, args.replications, method=method))
         elif args.command == "ingest":
             if args.mode:
                 os.environ["CITY_INDEX_MODE"] = args.mode

@@ -14,6 +14,7 @@ from pipelines.analysis.uncertainty import (
     monte_carlo_ranks,
     sensitivity_indices,
 )
+from pipelines.index.method import read_method  # h3-audit
 from pipelines.metadata import markdown_preview
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import transaction
@@ -97,6 +98,7 @@ def index_analysis(
         indicators, ranking, framework = read_year(con, year)
         compiled = compile_framework(framework)
         values, units = dense_values(indicators, compiled)
+        method = read_method(con)  # h3-audit: the Monte Carlo perturbs around the method used
         intervals = monte_carlo_ranks(
             compiled,
             values,
@@ -104,6 +106,7 @@ def index_analysis(
             n_reps=config.replications,
             seed=config.seed,
             weight_perturbation=config.weight_perturbation,
+            method=method,  # h3-audit
         )
         uncertainty = (
             ranking.select("city_id", "rank", "previous_rank")
@@ -127,6 +130,7 @@ def index_analysis(
             n_base=config.sensitivity_base_samples,
             seed=config.seed,
             weight_perturbation=config.weight_perturbation,
+            method=method,  # h3-audit
         )
         normalised = indicators.select(
             "unit_code", "icode", pl.col("normalised_value").alias("value")

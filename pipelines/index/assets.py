@@ -8,6 +8,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.index.dbt_runner import PROJECT_DIR
+from pipelines.index.method import method_vars  # h3-audit
+from pipelines.index.method_run_config import MethodRunConfig  # h3-audit
 from pipelines.partitions import yearly_partitions
 
 dbt_project = DbtProject(project_dir=PROJECT_DIR)
@@ -34,8 +36,13 @@ def edition_vars(year: int) -> dict[str, int]:
     dagster_dbt_translator=CityIndexTranslator(),
     pool="duckdb",
 )
-def city_index_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def city_index_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    config: MethodRunConfig,  # h3-audit
+):
     """Build and test every model for the edition year (tables are rebuilt: idempotent)."""
     year = int(context.partition_key)
-    args = ["build", "--vars", json.dumps(edition_vars(year))]
+    dbt_vars = {**edition_vars(year), **method_vars(config.method())}  # h3-audit
+    args = ["build", "--vars", json.dumps(dbt_vars)]
     yield from dbt.cli(args, context=context).stream()

@@ -4,7 +4,8 @@ select cast(level as integer) as level, icode, iname, cast(direction as double) 
        cast(weight as double) as weight, nullif(parent, '') as parent, type
 from {{ source('compute', 'framework') }}
 {% else %}
-select level, icode, iname, direction, weight, parent, type
+select level, icode, iname, direction,
+       {{ configured_weight('icode', 'weight') }} as weight, parent, type  {#- h3-audit #}
 from {{ ref('stg_framework__indicators') }}
 {% endif %}
 where type in ('Indicator', 'Aggregate')
