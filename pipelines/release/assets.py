@@ -12,6 +12,7 @@ import yaml
 from dagster_duckdb import DuckDBResource
 
 from pipelines.index.dbt_runner import PROJECT_DIR
+from pipelines.index.method import recorded_configuration  # h3-audit
 from pipelines.partitions import yearly_partitions
 from pipelines.release.edition import (
     ReleaseRefused,
@@ -163,6 +164,7 @@ def annual_release(
                 f"select * exclude (year) from analysis.{table} where year = ?", params=[year]
             ).pl()
             for table in ("coherence", "pillar_alpha", "external_validation", "sensitivity")
+            + ("audit",)  # h3-audit
         }
         sources, responses = provenance(con, year)
 
@@ -184,7 +186,9 @@ def annual_release(
                     external_validation=analysis["external_validation"],
                     provenance=sources,
                     validation=validation,
-                    config=engine_configuration(),
+                    config=recorded_configuration(con),  # h3-audit
+                    audit=analysis["audit"],  # h3-audit
+                    sensitivity=analysis["sensitivity"],  # h3-audit
                 ),
                 folder / "report.html",
             )
@@ -195,7 +199,7 @@ def annual_release(
                 "code_version": version,
                 "versions": package_versions(),
                 "framework": framework.to_dicts(),
-                "configuration": engine_configuration(),
+                "configuration": recorded_configuration(con),  # h3-audit
                 "validation": validation.to_dicts(),
                 "sources": sources.to_dicts(),
                 "responses": responses,
