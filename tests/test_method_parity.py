@@ -94,14 +94,12 @@ def framework_with(method: MethodConfig) -> pl.DataFrame:
 
 
 def dbt_index(inputs: dict, name: str, method: MethodConfig) -> pl.DataFrame:
-    """The dbt engine's index (uCode, value, rank) for the method, via `city-index compute`.
-    Weights are written into the framework file (compute takes weights from iMeta)."""
+    """The dbt engine's index (uCode, value, rank) for the method, via `city-index compute`
+    (weights through the dbt var, as the edition's build passes them)."""
     folder = inputs["folder"] / name.replace(" ", "_")
     folder.mkdir()
-    framework_with(method).write_csv(folder / "meta.csv")
-    engine = EngineConfig(
-        **{k: v for k, v in method.as_dict().items() if k != "weights"},
-    )
+    FRAMEWORK.write_csv(folder / "meta.csv")
+    engine = EngineConfig(**method.as_dict())
     scores = pl.read_csv(
         compute(folder / "meta.csv", inputs["folder"] / "data.csv", folder, engine)
     )

@@ -10,7 +10,7 @@ import fcntl
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -46,6 +46,7 @@ class EngineConfig:
     range_upper: float = 100.0
     aggregate: str = "amean"
     screen_threshold: float = 0.0
+    weights: dict[str, float] = field(default_factory=dict)  # framework weights replaced by code
 
     def dbt_vars(self) -> dict[str, object]:
         return asdict(self)

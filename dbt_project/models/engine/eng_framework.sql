@@ -1,7 +1,8 @@
 {#- The framework the engine computes: indicators and aggregates with their weights. -#}
 {% if var('engine_input') == 'compute' %}
 select cast(level as integer) as level, icode, iname, cast(direction as double) as direction,
-       cast(weight as double) as weight, nullif(parent, '') as parent, type
+       {{ configured_weight('icode', 'cast(weight as double)') }} as weight,  {#- h3-audit #}
+       nullif(parent, '') as parent, type
 from {{ source('compute', 'framework') }}
 {% else %}
 select level, icode, iname, direction,
