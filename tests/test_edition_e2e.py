@@ -206,3 +206,18 @@ def test_score_out_of_range_is_refused(first_release: Path) -> None:
     assert "score=101" in report  # the sample row is shown
     assert not (first_release.parent / "edition-9").exists()
     assert {p: digest_tree(p) for p in first_release.parent.glob("edition-*")} == releases_before
+
+
+def test_released_edition_passes_the_indicator_audit(first_release: Path) -> None:
+    """The embedded snapshot's indicators all pass the blocking rules; the audit travels in
+    the analysts' file, the method actually used in the manifest."""
+    database = first_release / f"city_index_{YEAR}.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        audit = con.sql("select * from analysis.audit where year = ?", params=[YEAR]).pl()
+    indicators = audit.filter(pl.col("kind") == "indicator")
+    assert indicators.height == 9
+    assert (indicators["status"] != "block").all()
+    assert indicators["coverage"].min() >= 0.9 and indicators["distinct_values"].min() >= 5
+    manifest = json.loads((first_release / "manifest.json").read_text())
+    assert manifest["configuration"]["aggregate"] == "amean"
+    assert "Indicator audit" in (first_release / "report.html").read_text()
