@@ -22,7 +22,13 @@ from pipelines.analysis.engine_numpy import compile_framework, rank_desc
 from pipelines.analysis.uncertainty import _nominal_index, _setup, monte_carlo_ranks, nominal_ranks
 from pipelines.index.compute import EngineConfig, compute
 from pipelines.index.dbt_runner import PROJECT_DIR
-from pipelines.index.method import MethodConfig, MethodError, load_method, method_vars
+from pipelines.index.method import (
+    MethodConfig,
+    MethodError,
+    load_method,
+    method_vars,
+    score_range,
+)
 
 TOL = 1e-9
 N_UNITS = 45
@@ -128,6 +134,19 @@ def test_numpy_engine_equals_dbt_engine(inputs: dict, name: str) -> None:
     np.testing.assert_allclose(scores, ranked["value"].to_numpy(), rtol=0, atol=TOL)
     assert rank_desc(scores).tolist() == ranked["rank"].cast(pl.Float64).to_list()
     assert nominal_ranks(fw, values, units, method).tolist() == rank_desc(scores).tolist()
+    low, high = score_range(method, N_UNITS)  # what the validation gate accepts
+    assert low <= ranked["value"].min() and ranked["value"].max() <= high
+
+
+def test_score_range_bounds_are_tight() -> None:
+    """One unit far from n - 1 equal others reaches the z-score bound (n - 1) / sqrt(n)."""
+    n = 20
+    x = np.r_[np.zeros(n - 1), 1.0]
+    z = (x - x.mean()) / x.std(ddof=1)
+    low, high = score_range(MethodConfig(normalise="zscore"), n)
+    assert z.max() == pytest.approx(high) and z.max() <= high and low == -high
+    gmean = MethodConfig(aggregate="gmean", range_lower=1.0)
+    assert 100 < score_range(gmean, n)[1] < 100 + 1e-6
 
 
 @pytest.mark.parametrize("name", ["default", "gmean"])

@@ -142,3 +142,18 @@ def read_method(con) -> MethodConfig:
 def recorded_configuration(con) -> dict[str, Any]:
     """The method actually used, as the release manifest and report record it."""
     return read_method(con).as_dict()
+
+
+def score_range(config: MethodConfig, n_units: int) -> tuple[float, float]:
+    """The range every score of the method lies in, for the validation gate.
+
+    min-max: [range_lower, range_upper] (an arithmetic or geometric mean of values in the range
+    stays in it), widened by 1e-9 of its width for floating-point rounding (a geometric mean of
+    100s is 100.00000000000001); z-score: |z| <= (n - 1) / sqrt(n) with the sample sd, for n
+    units (the largest standardised value n values can take), and so for their weighted means.
+    """
+    if config.normalise == "zscore":
+        bound = (n_units - 1) / math.sqrt(n_units) * (1 + 1e-9) if n_units > 1 else 0.0
+        return (-bound, bound)
+    slack = (config.range_upper - config.range_lower) * 1e-9
+    return (config.range_lower - slack, config.range_upper + slack)
