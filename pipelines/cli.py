@@ -18,6 +18,7 @@ from pathlib import Path
 
 from pipelines import arguments, console, errors, preflight
 from pipelines.ingest.landing import SOURCE_TABLES
+from pipelines.method_options import add_method_options, method_from_args
 from pipelines.settings import (
     FIRST_YEAR,
     LATEST_COMPLETE_YEAR,
@@ -206,20 +207,28 @@ def release(
     *,
     history_from: int = FIRST_YEAR,
     refresh: bool = False,
+    method=None,
 ) -> Path:
     """Build, validate and release the edition of `year` from the raw data already landed.
 
-    The years before it (from `history_from`) are built first in one run, so the change on
-    the year before and the leaders' history come from the same code; `refresh` ingests the
+    The years before it (from `history_from`) are built first in one run, with the same
+    method (a pipelines.index.method.MethodConfig; None = the defaults), so the change on the
+    year before and the leaders' history come from the same code; `refresh` ingests the
     edition year again first (in the mode in force)."""
+    from pipelines.index.method import MethodConfig
+
+    method = method or MethodConfig()
     if refresh:
         ingest(year)
     ensure_landed(range(history_from, year + 1))
-    analysis = {"index_analysis": {"config": {"replications": replications}}}
+    build_config = {
+        "index_analysis": {"config": {"replications": replications}},
+        "city_index_models": {"config": method.as_dict()},
+    }
     if history_from < year:
         print(f"building history {history_from}-{year - 1}", file=sys.stderr)
-        run_job("build", range(history_from, year), run_config={"ops": analysis})
-    run_config = {"ops": {"annual_release": {"config": {"edition": edition}}, **analysis}}
+        run_job("build", range(history_from, year), run_config={"ops": build_config})
+    run_config = {"ops": {"annual_release": {"config": {"edition": edition}}, **build_config}}
     result = run_job("annual_edition", [year], run_config=run_config)
     materialization = result.asset_materializations_for_node("annual_release")[-1]
     metadata = materialization.metadata
@@ -280,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="ingest the edition year again first (in the mode in force); by default the "
         "release uses the data already landed",
     )
+    add_method_options(release_parser)
 
     ingest_parser = command("ingest", "fetch and land sources for one year")
     ingest_parser.add_argument("--year", type=arguments.year, required=True)
@@ -342,7 +352,12 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def dispatch(args: argparse.Namespace) -> None:
     if args.command == "release":
-        print(release(args.year, args.edition, args.replications, refresh=args.refresh))
+        method = method_from_args(args)
+        print(
+            release(
+                args.year, args.edition, args.replications, refresh=args.refresh, method=method
+            )
+        )
     elif args.command == "ingest":
         if args.mode:
             os.environ["CITY_INDEX_MODE"] = args.mode

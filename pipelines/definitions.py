@@ -15,6 +15,7 @@ from pipelines.ingest.assets import SOURCE_ASSETS, city_registry, index_framewor
 from pipelines.release.assets import annual_release
 from pipelines.resources import WarehouseResource
 from pipelines.settings import apply_environment_defaults
+from pipelines.validation.audit_check import indicator_audit
 from pipelines.validation.edition_gate import edition_gate
 
 apply_environment_defaults()
@@ -78,7 +79,7 @@ def edition_after_annual_ingest(context: dg.RunStatusSensorContext):
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, *BUILD_ASSETS, annual_release],
-    asset_checks=[edition_gate],
+    asset_checks=[edition_gate, indicator_audit],
     jobs=[ingest_job, build_job, annual_edition_job],
     schedules=[annual_ingest_schedule],
     sensors=[edition_after_annual_ingest],

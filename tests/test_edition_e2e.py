@@ -273,3 +273,18 @@ def test_release_files_open_in_the_tools_analysts_have(first_release: Path) -> N
     for path in [first_release, *first_release.rglob("*")]:
         expected = 0o755 if path.is_dir() else 0o644
         assert stat.S_IMODE(path.stat().st_mode) == expected, path
+
+
+def test_released_edition_passes_the_indicator_audit(first_release: Path) -> None:
+    """The embedded snapshot's indicators all pass the blocking rules; the audit travels in
+    the analysts' file, the method actually used in the manifest."""
+    database = first_release / f"city_index_{YEAR}.duckdb"
+    with duckdb.connect(str(database), read_only=True) as con:
+        audit = con.sql("select * from analysis.audit where year = ?", params=[YEAR]).pl()
+    indicators = audit.filter(pl.col("kind") == "indicator")
+    assert indicators.height == 9
+    assert (indicators["status"] != "block").all()
+    assert indicators["coverage"].min() >= 0.9 and indicators["distinct_values"].min() >= 5
+    manifest = json.loads((first_release / "manifest.json").read_text())
+    assert manifest["configuration"]["aggregate"] == "amean"
+    assert "Indicator audit" in (first_release / "report.html").read_text()

@@ -49,19 +49,8 @@ def test_real_registry_loads() -> None:
     assert str(df.schema["id"]) == "String"
 
 
-PENDING_QID_CITIES = {
-    "qingdao",
-    "zhengzhou",
-    "shenyang",
-    "dalian",
-    "kunming",
-    "harbin",
-    "ningbo",
-    "hefei",
-    "jinan",
-    "fuzhou",
-    "haikou",
-}
+PENDING_QID_CITIES: set[str] = set()  # every city has its verified Wikidata item
+QID_SUPPLEMENT = REF / "wikidata" / "qids_mainland_supplement.csv"
 
 
 def test_registry_includes_haikou() -> None:
@@ -76,7 +65,7 @@ def test_registry_includes_haikou() -> None:
     assert (haikou["wiki_en"], haikou["wiki_zh"]) == ("Haikou", "海口市")
     assert haikou["wup_city_code"] == "23639"
     assert haikou["gawc_name"] == "Haikou"
-    assert haikou["wikidata_qid"] == ""  # pending verification, never guessed
+    assert haikou["wikidata_qid"] == "Q189823"  # from the checked supplement
 
 
 def test_pending_qids_are_only_the_unverified_cities() -> None:
@@ -85,6 +74,16 @@ def test_pending_qids_are_only_the_unverified_cities() -> None:
     assert empty == PENDING_QID_CITIES
     qids = [q for q in df["wikidata_qid"].to_list() if q]
     assert len(qids) == len(set(qids))
+
+
+def test_mainland_qids_are_the_checked_supplement() -> None:
+    """The eleven QIDs added in 2026 are exactly the supplement's, checked against census
+    populations (assets/reference/wikidata/qids_mainland_supplement.csv)."""
+    supplement = {r["city_id"]: r["wikidata_qid"] for r in _read(QID_SUPPLEMENT)}
+    assert len(supplement) == 11
+    registry = dict(load_cities().select("id", "wikidata_qid").iter_rows())
+    assert {city: registry[city] for city in supplement} == supplement
+    assert registry["fuzhou"] == "Q68481"  # Fuzhou, Fujian; not Q363391 (Fuzhou, Jiangxi)
 
 
 def test_registry_file_has_no_bom() -> None:

@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.analysis.audit import audit_edition, read_audit_inputs
 from pipelines.analysis.coherence import pillar_alpha, pillar_correlations
 from pipelines.analysis.engine_numpy import compile_framework, dense_values
 from pipelines.analysis.external_validation import spearman_against
@@ -14,11 +15,19 @@ from pipelines.analysis.uncertainty import (
     monte_carlo_ranks,
     sensitivity_indices,
 )
+from pipelines.index.method import read_method
 from pipelines.metadata import markdown_preview
 from pipelines.partitions import run_years, yearly_partitions
 from pipelines.resources import transaction
 
-ANALYSIS_TABLES = ("uncertainty", "sensitivity", "coherence", "pillar_alpha", "external_validation")
+ANALYSIS_TABLES = (
+    "uncertainty",
+    "sensitivity",
+    "coherence",
+    "pillar_alpha",
+    "external_validation",
+    "audit",  # pipelines.analysis.audit
+)
 # The benchmark of the external validation, as named in assets/inputs/published_rankings.csv.
 BENCHMARK_RANKING = "GaWC global network connectivity"
 EXTERNAL_VALIDATION_SCHEMA = {
@@ -101,6 +110,7 @@ def analyse_year(con, year: int, config: AnalysisConfig) -> dict[str, pl.DataFra
     indicators, ranking, framework = read_year(con, year)
     compiled = compile_framework(framework)
     values, units = dense_values(indicators, compiled)
+    method = read_method(con)  # the Monte Carlo perturbs around the method the engine used
     intervals = monte_carlo_ranks(
         compiled,
         values,
@@ -108,6 +118,7 @@ def analyse_year(con, year: int, config: AnalysisConfig) -> dict[str, pl.DataFra
         n_reps=config.replications,
         seed=config.seed,
         weight_perturbation=config.weight_perturbation,
+        method=method,
     )
     uncertainty = (
         ranking.select("city_id", "rank", "previous_rank")
@@ -131,6 +142,7 @@ def analyse_year(con, year: int, config: AnalysisConfig) -> dict[str, pl.DataFra
         n_base=config.sensitivity_base_samples,
         seed=config.seed,
         weight_perturbation=config.weight_perturbation,
+        method=method,
     )
     normalised = indicators.select("unit_code", "icode", pl.col("normalised_value").alias("value"))
     scores = ranking.filter(pl.col("ranked")).select(pl.col("city_id").alias("unit_code"), "score")
@@ -144,6 +156,7 @@ def analyse_year(con, year: int, config: AnalysisConfig) -> dict[str, pl.DataFra
             [spearman_against(scores, benchmark_values, benchmark_name)],
             schema=EXTERNAL_VALIDATION_SCHEMA,
         ),
+        "audit": audit_edition(**read_audit_inputs(con, year)),
     }
 
 

@@ -17,8 +17,12 @@ Assumptions drawn per replication (numpy Generator, seeded):
   z-score cannot give, so whenever gmean is drawn the normalisation is min-max to [1, 100]
   (COINr's advice for a_gmean) whatever normalisation was drawn.
 
-The nominal configuration (treatment on with winmax 5, min-max [0, 100], arithmetic mean,
-nominal weights) is what the dbt engine publishes by default.
+The nominal configuration is the edition's method (`pipelines.index.method.MethodConfig`,
+read back from what the dbt build recorded): its treatment (winmax 5), imputation (applied to
+the values first, as the engine does before treatment), normalisation and range, aggregation
+and weights. Every replication perturbs around it, so the nominal replication reproduces the
+published ranks (`tests/test_method_parity.py`). The min-max option uses the method's range;
+with gmean drawn, the method's range when it is positive, else [1, 100].
 """
 
 from __future__ import annotations
@@ -37,18 +41,36 @@ from pipelines.analysis.engine_numpy import (
     normalise,
     rank_desc,
 )
+from pipelines.index.method import MethodConfig
 from pipelines.index.treatment import treat_coinr
 
 __all__ = ["monte_carlo_ranks", "sensitivity_indices", "change_significance"]
 
-# Normalisation kinds used internally: (method, params).
-_NORMS: dict[str, tuple[str, tuple[float, float]]] = {
-    "minmax": ("minmax", (0.0, 100.0)),
-    "zscore": ("zscore", (0.0, 1.0)),
-    "minmax_1_100": ("minmax", (1.0, 100.0)),
-}
-_NORM_KEYS = tuple(_NORMS)
+# Normalisation kinds used internally, in this order in `_Context.norm_table`.
+_NORM_KEYS = ("minmax", "zscore", "minmax_positive")
 _AGGS = ("amean", "gmean")
+
+
+def _norm_table(method: MethodConfig) -> tuple[tuple[str, tuple[float, float]], ...]:
+    """(engine_numpy method, params) per internal key, around the edition's method."""
+    lower, upper = method.range_lower, method.range_upper
+    positive = (lower, upper) if lower > 0 else (1.0, 100.0)
+    return (("minmax", (lower, upper)), ("zscore", (0.0, 1.0)), ("minmax", positive))
+
+
+def impute(values: np.ndarray, method: str) -> np.ndarray:
+    """The engine's imputation on values[unit, indicator] (eng_imputed): none, or each
+    indicator's mean of present values (a column with no value stays missing)."""
+    if method == "none":
+        return values
+    if method == "mean":
+        present = ~np.isnan(values)
+        counts = present.sum(axis=0)
+        sums = np.where(present, values, 0.0).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(counts > 0, sums / counts, np.nan)
+        return np.where(present, values, means[None, :])
+    raise ValueError(f"impute must be none or mean for the analysis, got {method!r}")
 
 
 @dataclass
@@ -59,6 +81,7 @@ class _Context:
     values: np.ndarray
     unit_codes: list[str]
     winmaxes: tuple[int, ...]
+    method: MethodConfig = field(default_factory=MethodConfig)
     _variants: dict[int, np.ndarray] = field(default_factory=dict)
     _level1: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
 
@@ -76,7 +99,7 @@ class _Context:
     def level1(self, v: int, norm: int) -> np.ndarray:
         key = (v, norm)
         if key not in self._level1:
-            method, params = _NORMS[_NORM_KEYS[norm]]
+            method, params = _norm_table(self.method)[norm]
             self._level1[key] = normalise(self.variant(v), self.fw, method, params)
         return self._level1[key]
 
@@ -107,7 +130,7 @@ def _evaluate(
     """Index scores (R, U) for R configurations, grouped by discrete choice, vectorised."""
     top = ctx.fw.top_index()
     out = np.full((len(variant), ctx.values.shape[0]), np.nan)
-    norm = np.where(agg == 1, _NORM_KEYS.index("minmax_1_100"), norm)
+    norm = np.where(agg == 1, _NORM_KEYS.index("minmax_positive"), norm)
     keys = np.stack([variant, norm, agg], axis=1)
     combos, inverse = np.unique(keys, axis=0, return_inverse=True)
     for ci, (v, n, a) in enumerate(combos):
@@ -135,16 +158,18 @@ def _setup(
     values: np.ndarray,
     unit_codes: Sequence[str],
     winsor_points: Sequence[int],
+    method: MethodConfig | None = None,
 ) -> _Context:
     fw = framework if isinstance(framework, Framework) else compile_framework(framework)
-    values = np.asarray(values, dtype=float)
+    method = method or MethodConfig()
+    values = impute(np.asarray(values, dtype=float), method.impute)
     if values.shape != (len(unit_codes), fw.n_indicators):
         raise ValueError(
             f"values must be (units, indicators) = ({len(unit_codes)}, {fw.n_indicators}), "
             f"got {values.shape}"
         )
     wm = tuple(sorted(set(int(k) for k in winsor_points) | {5}))
-    return _Context(fw=fw, values=values, unit_codes=list(unit_codes), winmaxes=wm)
+    return _Context(fw=fw, values=values, unit_codes=list(unit_codes), winmaxes=wm, method=method)
 
 
 def _options(treat_options, normalisations, aggregations, winsor_points, ctx):
@@ -161,10 +186,25 @@ def _options(treat_options, normalisations, aggregations, winsor_points, ctx):
     return [bool(t) for t in treat_options], treat_variants, norm_codes, agg_codes
 
 
-def _nominal_index(ctx: _Context, nominal_treat: bool) -> np.ndarray:
-    v = ctx.winmaxes.index(5) + 1 if nominal_treat else 0
-    scores = _evaluate(ctx, np.array([v]), np.array([0]), np.array([0]), ctx.fw.weight[None])
+def _nominal_index(ctx: _Context, nominal_treat: bool | None = None) -> np.ndarray:
+    """Index scores of the nominal configuration: the method (treatment as `nominal_treat`
+    says when given, for callers that pass untreated data as their nominal)."""
+    treat = ctx.method.treat == "coinr" if nominal_treat is None else nominal_treat
+    v = ctx.winmaxes.index(5) + 1 if treat else 0
+    norm = _NORM_KEYS.index(ctx.method.normalise)
+    agg = _AGGS.index(ctx.method.aggregate)
+    scores = _evaluate(ctx, np.array([v]), np.array([norm]), np.array([agg]), ctx.fw.weight[None])
     return scores[0]
+
+
+def nominal_ranks(
+    framework: pl.DataFrame | Framework,
+    values: np.ndarray,
+    unit_codes: Sequence[str],
+    method: MethodConfig,
+) -> np.ndarray:
+    """Index ranks of the method itself (the Monte Carlo's nominal replication)."""
+    return rank_desc(_nominal_index(_setup(framework, values, unit_codes, (5,), method)))
 
 
 def monte_carlo_ranks(
@@ -180,18 +220,20 @@ def monte_carlo_ranks(
     aggregations: Sequence[str] = ("amean", "gmean"),
     winsor_points: Sequence[int] = (1, 2, 3, 4, 5),
     perturb_indicator_weights: bool = False,
-    nominal_treat: bool = True,
+    nominal_treat: bool | None = None,
+    method: MethodConfig | None = None,
 ) -> pl.DataFrame:
     """Rank intervals of the index from `n_reps` seeded replications.
 
-    values: raw (imputed, untreated) values[unit, indicator] of one year, indicators in the
+    values: the screened-in units' raw (untreated) values[unit, indicator] of one year (the
+    method's imputation is applied here, as in the engine), indicators in the
     compiled framework's level-1 order (`engine_numpy.dense_values` builds it from long
     data); pass only the units that are ranked (screened), since they all share the ranks.
     Returns one row per unit: unit_code, median_rank, rank_p05, rank_p95 (R's default
     quantile type 7 = numpy "linear", as COINr's get_sensitivity), nominal_rank; null when the
     unit has no index score.
     """
-    ctx = _setup(framework, values, unit_codes, winsor_points)
+    ctx = _setup(framework, values, unit_codes, winsor_points, method)
     treats, tvars, norms, aggs = _options(
         treat_options, normalisations, aggregations, winsor_points, ctx
     )
@@ -243,7 +285,8 @@ def sensitivity_indices(
     normalisations: Sequence[str] = ("minmax", "zscore"),
     aggregations: Sequence[str] = ("amean", "gmean"),
     winsor_points: Sequence[int] = (1, 2, 3, 4, 5),
-    nominal_treat: bool = True,
+    nominal_treat: bool | None = None,
+    method: MethodConfig | None = None,
 ) -> pl.DataFrame:
     """First- and total-order Sobol indices of the mean absolute rank shift per assumption.
 
@@ -263,7 +306,7 @@ def sensitivity_indices(
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    ctx = _setup(framework, values, unit_codes, winsor_points)
+    ctx = _setup(framework, values, unit_codes, winsor_points, method)
     treats, tvars, norms, aggs = _options(
         treat_options, normalisations, aggregations, winsor_points, ctx
     )

@@ -14,6 +14,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.index.dbt_runner import PROJECT_DIR
+from pipelines.index.method import method_vars
+from pipelines.index.method_run_config import MethodRunConfig
 from pipelines.partitions import run_years, yearly_partitions
 
 dbt_project = DbtProject(project_dir=PROJECT_DIR)
@@ -42,11 +44,14 @@ def build_vars(years: Sequence[int]) -> dict[str, int]:
     # one start-up of dbt costs more than the models themselves.
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
-def city_index_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Build and test every model for the run's years; marts replace only those years
-    (with panel normalisation, every year from the first is recomputed, as the method pools
-    them)."""
+def city_index_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: MethodRunConfig
+):
+    """Build and test every model for the run's years with the run's method; marts replace
+    only those years (with panel normalisation, every year from the first is recomputed, as
+    the method pools them)."""
     years = run_years(context)
     context.log.info(f"building years {years[0]}-{years[-1]}")
-    args = ["build", "--vars", json.dumps(build_vars(years))]
+    dbt_vars = {**build_vars(years), **method_vars(config.method())}
+    args = ["build", "--vars", json.dumps(dbt_vars)]
     yield from dbt.cli(args, context=context).stream()

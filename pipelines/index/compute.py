@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -44,6 +44,7 @@ class EngineConfig:
     range_upper: float = 100.0
     aggregate: str = "amean"
     screen_threshold: float = 0.0
+    weights: dict[str, float] = field(default_factory=dict)  # framework weights replaced by code
 
     def dbt_vars(self) -> dict[str, object]:
         return asdict(self)

@@ -1,8 +1,8 @@
 """COINr's default outlier treatment (`Treat()` / `qTreat` defaults), reproduced exactly.
 
 Why a Python module: the rule iterates (winsorise one tied set, re-test, fall back to a log
-transform), which SQL expresses badly; the dbt Python models `eng_treated` and
-`eng_treatment_log` and the Monte Carlo analysis all call `treat_coinr` so that they share one
+transform), which SQL expresses badly; the dbt Python model `eng_treatment` (once per build:
+values and log) and the Monte Carlo analysis both call `treat_coinr` so that they share one
 implementation.
 
 The rule, per indicator and per year (COINr treats each coin of a purse separately), on the

@@ -100,7 +100,9 @@ class InputSpec:
     description: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    year_column: str  # rows with this year <= the partition year are loaded
+    # Rows with this year <= the partition year are loaded; None loads every row for every
+    # partition (structural statistics: the model picks the estimate nearest the year).
+    year_column: str | None
 
     @property
     def filename(self) -> str:
@@ -146,7 +148,7 @@ CITY_STATISTICS = InputSpec(
         _source_url("the figure"),
     ),
     key=("city_id", "year", "indicator"),
-    year_column="year",
+    year_column=None,
 )
 
 OUTREACH = InputSpec(
@@ -267,9 +269,11 @@ class ValidatedInput:
     def frame(self, year: int | None = None, sha256: str | None = None) -> pl.DataFrame:
         """Rows as a frame of the raw table's schema; with ``year``, only those as of it."""
         spec = self.spec
-        target = spec.column(spec.year_column).target
+        target = spec.column(spec.year_column).target if spec.year_column else None
         kept = [
-            {**r, "response_sha256": sha256} for r in self.rows if year is None or r[target] <= year
+            {**r, "response_sha256": sha256}
+            for r in self.rows
+            if year is None or target is None or r[target] <= year
         ]
         return pl.DataFrame(kept, schema=spec.schema())
 

@@ -8,10 +8,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import polars as pl
-import yaml
 from dagster_duckdb import DuckDBResource
 
-from pipelines.index.dbt_runner import PROJECT_DIR
+from pipelines.index.method import recorded_configuration
 from pipelines.ingest.landing import SOURCE_TABLES
 from pipelines.partitions import yearly_partitions
 from pipelines.release import files as release_files
@@ -37,6 +36,7 @@ EDITION_TABLES = (
     ("analysis", "coherence"),
     ("analysis", "pillar_alpha"),
     ("analysis", "external_validation"),
+    ("analysis", "audit"),
 )
 # Tables without a year, copied whole: (schema, table) -> name in the edition's marts schema.
 UNDATED_TABLES = {
@@ -56,13 +56,6 @@ class ReleaseConfig(dg.Config):
     """Edition number: empty means the latest existing edition of the year (or 1)."""
 
     edition: int | None = None
-
-
-def engine_configuration() -> dict:
-    """The engine's settings as dbt_project.yml declares them (vars), recorded in the manifest."""
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
-    run_values = ("engine_input", "year_from", "year_to")  # not settings of the method
-    return {k: v for k, v in project["vars"].items() if k not in run_values}
 
 
 def edition_ranking(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
@@ -169,6 +162,7 @@ def annual_release(
                 f"select * exclude (year) from analysis.{table} where year = ?", params=[year]
             ).pl()
             for table in ("coherence", "pillar_alpha", "external_validation", "sensitivity")
+            + ("audit",)
         }
         sources, responses = provenance(con, year)
         kinds = data_kinds(con, year)
@@ -192,7 +186,9 @@ def annual_release(
                     external_validation=analysis["external_validation"],
                     provenance=sources,
                     validation=validation,
-                    config=engine_configuration(),
+                    config=recorded_configuration(con),
+                    audit=analysis["audit"],
+                    sensitivity=analysis["sensitivity"],
                     data_kinds=kinds,
                 ),
                 folder / "report.html",
@@ -204,7 +200,7 @@ def annual_release(
                 "code_version": version,
                 "versions": package_versions(),
                 "framework": framework.to_dicts(),
-                "configuration": engine_configuration(),
+                "configuration": recorded_configuration(con),
                 "validation": validation.to_dicts(),
                 "sources": sources.to_dicts(),
                 "responses": responses,

@@ -67,6 +67,8 @@ class EditionData:
     config: dict[str, Any] = field(default_factory=dict)
     # Per landed (source, year): mode (snapshot | live | record) and synthetic or real.
     data_kinds: pl.DataFrame | None = None
+    audit: pl.DataFrame | None = None  # analysis.audit of the year (report_audit)
+    sensitivity: pl.DataFrame | None = None  # analysis.sensitivity of the year
 
 
 # --------------------------------------------------------------------------- formatting helpers
@@ -783,6 +785,19 @@ def _charts(data: EditionData, pillar_names: dict[str, str]) -> list[dict[str, A
     ]
 
 
+def audit_context(data: EditionData) -> dict[str, Any]:
+    """The audit and sensitivity sections (pipelines.release.report_audit)."""
+    from pipelines.release import report_audit as ra  # it draws with this module's helpers
+
+    return {
+        "audit": ra.audit_rows(data.audit),
+        "audit_pillars": ra.pillar_audit_rows(data.audit),
+        "audit_notes": ra.audit_notes(data.audit),
+        "sensitivity_chart": ra.chart_sensitivity(data.sensitivity),
+        "sensitivity_sentence": ra.sensitivity_sentence(data.sensitivity),
+    }
+
+
 def render_report(data: EditionData) -> str:
     """The whole report as one HTML string: no external resources, readable offline."""
     env = _environment()
@@ -812,6 +827,7 @@ def render_report(data: EditionData) -> str:
         "data_kinds": data_kind_table(data.data_kinds),
         "validation": validation_rows(data.validation),
         "validation_ok": all(r.get("success") for r in _rows(data.validation)),
+        **audit_context(data),
     }
     return env.get_template("report.html.j2").render(**context)
 

@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.index.method import read_method, score_range
 from pipelines.partitions import run_years
 from pipelines.settings import validation_dir
 from pipelines.validation.derive import join_uncertainty
@@ -46,7 +47,12 @@ def gate_parameters(con, year: int) -> dict:
     cities, countries = con.execute(
         "select count(*), count(distinct country_iso3) from raw.cities"
     ).fetchall()[0]
-    return default_parameters(year, registry_size=cities, registry_countries=countries)
+    return default_parameters(
+        year,
+        registry_size=cities,
+        registry_countries=countries,
+        score_range=score_range(read_method(con), cities),  # the method's range
+    )
 
 
 def validate_year(con, year: int):

@@ -35,6 +35,8 @@ PARAMETER_DOCS: dict[str, str] = {
     "max_imputed_share": "largest share of imputed indicator values in the year (0..1)",
     "max_rank_change": "largest |rank_change| accepted without a change_reason",
     "weight_sum_tolerance": "largest |sum of weights - 1| accepted per parent",
+    "score_min": "least score at any level: the method's range (pipelines.index.method)",
+    "score_max": "largest score at any level: the method's range (pipelines.index.method)",
 }
 
 
@@ -83,6 +85,7 @@ def default_parameters(
     max_imputed_share: float = 0.3,
     max_rank_change: int = 20,
     weight_sum_tolerance: float = 1e-6,
+    score_range: tuple[float, float] = (0.0, 100.0),
 ) -> dict[str, Any]:
     """Every suite parameter for one edition, from the registry size and configured shares."""
     return {
@@ -97,4 +100,6 @@ def default_parameters(
         "max_imputed_share": max_imputed_share,
         "max_rank_change": max_rank_change,
         "weight_sum_tolerance": weight_sum_tolerance,
+        "score_min": score_range[0],
+        "score_max": score_range[1],
     }

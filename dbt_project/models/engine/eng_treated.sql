@@ -8,4 +8,5 @@ select
     i.imputed
 from {{ ref('eng_imputed') }} as i
 left join {{ ref('eng_treatment') }} as t
-    on t.unit_code = i.unit_code and t.year = i.year and t.icode = i.icode
+    on t.row_kind = 'value'
+    and t.unit_code = i.unit_code and t.year = i.year and t.icode = i.icode
