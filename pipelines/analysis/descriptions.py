@@ -20,6 +20,33 @@ ANALYSIS_DESCRIPTIONS: dict[str, TableDescription] = {
             ),
         },
     ),
+    "audit": TableDescription(
+        "The statistical audit of each year's indicators and pillars (in the spirit of the "
+        "JRC's audits): blocking rules stop a release, softer findings are flagged notes.",
+        {
+            "kind": "indicator or pillar.",
+            "code": "The indicator's or pillar's code in the framework.",
+            "parent": "The pillar of an indicator (the index for a pillar).",
+            "n_ranked": "Ranked cities in the year.",
+            "n_present": "Ranked cities with a value for the indicator.",
+            "coverage": "n_present / n_ranked; below 0.9 blocks the release.",
+            "distinct_values": "Distinct values among the ranked cities; below 5 blocks.",
+            "modal_value": "The most common value.",
+            "modal_share": "Share of cities with the modal value; above 0.5 blocks.",
+            "skew_treated": "Sample skewness after outlier treatment.",
+            "kurt_treated": "Excess kurtosis after outlier treatment.",
+            "r_pillar": "Pearson correlation of the indicator with its pillar's score.",
+            "r_index": "Pearson correlation with the index score.",
+            "cronbach_alpha": "Cronbach's alpha of the pillar's indicators (negative: flagged).",
+            "pc1_variance_share": "Share of the pillar's variance on its first principal "
+            "component.",
+            "weight_share": "The pillar's nominal weight in the index.",
+            "index_variance_share": "The pillar's share of the index variance (flagged when "
+            "well below its weight).",
+            "status": "pass, flag (published note) or block (stops the release).",
+            "findings": "Plain-language sentences for each flag or blocking rule.",
+        },
+    ),
     "sensitivity": TableDescription(
         "Sobol sensitivity indices: how much of the rank shifts each assumption explains.",
         {
