@@ -202,8 +202,10 @@ def test_score_out_of_range_is_refused(first_release: Path) -> None:
     releases_before = {p: digest_tree(p) for p in first_release.parent.glob("edition-*")}
     warehouse = Path(first_release).parents[2] / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(
-            "update marts.mart_city_ranking set score = 101 where year = ? and rank = 1", [YEAR]
+        con.execute(  # the index's own score (the ranking mart is a view over it)
+            "update marts.fct_index_score set score = 101 where year = ? and rank = 1"
+            " and level = (select max(level) from marts.fct_index_score)",
+            [YEAR],
         )
     defs = cli._definitions()
     after_dbt = dg.AssetSelection.assets("index_analysis", "annual_release")

@@ -164,6 +164,10 @@ def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
         " timestamp '2025-01-01' as retrieved_at, 'abc' as sha256, 'landing/x' as body_path,"
         " true as synthetic, 2025 as year"
     )
+    con.execute(
+        "create table raw.landed_batches as select 'gdelt' as source, 'snapshot' as mode,"
+        " true as synthetic, 1 as responses, timestamp '2025-01-01' as landed_at, 2025 as year"
+    )
     yield con
     con.close()
 
@@ -183,7 +187,7 @@ def test_edition_file_opens_in_duckdb_1_4_and_is_described(
         tables = con.sql(
             "select schema_name, table_name, comment from duckdb_tables() order by all"
         ).fetchall()
-        assert len(tables) == len(EDITION_TABLES) + len(UNDATED_TABLES) + 1
+        assert len(tables) == len(EDITION_TABLES) + len(UNDATED_TABLES) + 2  # + provenance
         for schema, table, comment in tables:
             assert comment and comment.strip(), f"{schema}.{table} has no description"
             assert "SYNTHETIC DATA" in comment and "gdelt" in comment

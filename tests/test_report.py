@@ -22,17 +22,9 @@ from pipelines.release.report import (
     significance_text,
     write_report,
 )
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CHARTS = ("top-ranks", "pillars", "movers", "history")
 YEARS = (2022, 2023, 2024)
 

@@ -17,15 +17,17 @@ def write(tmp_path, body: str):
     return path
 
 
-def test_rows_up_to_year(tmp_path):
+def test_every_row_for_every_year(tmp_path):
+    """City statistics are structural: every estimate is landed for every partition, and the
+    indicator picks the one nearest the year (int_city_indicators__long)."""
     path = write(
         tmp_path,
         "paris,2019,gdp,1.5,bn,https://a\nxian,2020,gdp,2,bn,https://b\nparis,2021,gdp,3,bn,https://c\n",
     )
     batch = fetch_curated(2020, path=path, cities=CITIES)
     table = batch.tables["curated_city_statistics"]
-    assert table["stat_year"].to_list() == [2019, 2020]
-    assert table["source_row"].to_list() == [2, 3]
+    assert table["stat_year"].to_list() == [2019, 2020, 2021]
+    assert table["source_row"].to_list() == [2, 3, 4]
     assert table["source_file"][0].endswith("city_statistics.csv")
     assert set(table["response_sha256"]) == {batch.responses[0].sha256}
 

@@ -23,17 +23,8 @@ from pipelines.validation.gate import (
     run_checkpoint,
 )
 from pipelines.validation.suites import default_parameters, suite_document
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.test_validation import CITIES, YEAR, gdelt, good_frames, index_scores
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class PageParser(HTMLParser):
@@ -157,7 +148,7 @@ def test_failing_page_shows_status_parameters_and_failing_rows(failing: tuple) -
     # the two failing rows: city b at both levels, with the value and the expectation's bounds
     assert page.sample_cells.count("101.5") == 2
     assert {"INDEX", "media"} <= set(page.sample_cells) and "b" in page.sample_cells
-    assert "scores lie in [0, 100] at every level" in html
+    assert "scores lie in the method&#39;s score range at every level" in html
     assert "2 of 6 rows unexpected" in html
     assert re.search(r"<dt>max_value</dt><dd[^>]*>100\.0</dd>", html)
     # a missing column: GX's exception is a failure of that expectation, named on the page

@@ -690,6 +690,7 @@ def data_kind_table(data_kinds: pl.DataFrame | None) -> dict[str, Any]:
         cells.setdefault(str(r["source"]), {})[int(r["year"])] = {
             "mode": r["mode"],
             "synthetic": bool(r["synthetic"]),
+            "empty": not r.get("responses"),  # landed, but the source had nothing for it
         }
     rows = [
         {"source": source, "cells": [by_year.get(year) for year in years]}

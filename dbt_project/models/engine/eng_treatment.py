@@ -16,6 +16,8 @@ def model(dbt, session):
     method = dbt.config.get("treat")
     if method not in ("none", "coinr"):
         raise ValueError(f"treat must be none or coinr, got {method!r}")
+    from pipelines.index.treatment import LOG_SCHEMA, treat_coinr
+
     schema = {
         "row_kind": pl.String,
         "unit_code": pl.String,
@@ -23,18 +25,10 @@ def model(dbt, session):
         "icode": pl.String,
         "value": pl.Float64,
         "treatment": pl.String,
-        "n": pl.Int64,
-        "skew_before": pl.Float64,
-        "kurt_before": pl.Float64,
-        "skew_after": pl.Float64,
-        "kurt_after": pl.Float64,
-        "winsorised_points": pl.Int64,
-        "method": pl.String,
-        "low_or_high": pl.String,
+        **{c: t for c, t in LOG_SCHEMA.items() if c not in ("year", "icode")},
     }
     if method == "none":
         return pl.DataFrame(schema=schema)
-    from pipelines.index.treatment import treat_coinr
 
     imputed = dbt.ref("eng_imputed").pl().select("unit_code", "year", "icode", "value")
     treated, log = treat_coinr(imputed)
