@@ -74,7 +74,6 @@ def test_report_and_analyst_database(first_release: Path) -> None:
     assert [y[0] for y in years] == [YEAR - 1, YEAR]
 
 
-
 def test_validation_page_is_self_contained(first_release: Path, pipeline_home: Path) -> None:
     """The release's validation folder is one page that needs no network and names no path."""
     folder = first_release / "validation"
@@ -85,6 +84,7 @@ def test_validation_page_is_self_contained(first_release: Path, pipeline_home: P
     assert manifest["validation"] and 'data-verdict="pass"' in html
     for suite in manifest["validation"]:
         assert f'data-suite="{suite["suite"]}"' in html
+
 
 def test_runs_are_recorded_in_the_dagster_instance(first_release: Path) -> None:
     runs = dg.DagsterInstance.get().get_runs()
@@ -290,3 +290,25 @@ def test_released_edition_passes_the_indicator_audit(first_release: Path) -> Non
     manifest = json.loads((first_release / "manifest.json").read_text())
     assert manifest["configuration"]["aggregate"] == "amean"
     assert "Indicator audit" in (first_release / "report.html").read_text()
+
+
+def test_another_method_moves_the_intervals_and_every_rank_stays_inside(
+    first_release: Path,
+) -> None:
+    """Released with the geometric mean, the edition's Monte Carlo is centred on that method:
+    the intervals move with it and each published rank lies inside its 5-95 % interval.
+    (Last in this module: it leaves the warehouse built with the other method.)"""
+    from pipelines.index.method import MethodConfig
+
+    method = MethodConfig(aggregate="gmean", range_lower=1.0)
+    other = cli.release(YEAR, 20, REPLICATIONS, history_from=YEAR - 1, method=method)
+    interval = ["city_id", "median_rank", "rank_p05", "rank_p95"]
+    default = pl.read_csv(first_release / "index.csv").select(interval).sort("city_id")
+    gmean = pl.read_csv(other / "index.csv")
+    assert not gmean.select(interval).sort("city_id").equals(default)
+    outside = gmean.filter(
+        (pl.col("rank") < pl.col("rank_p05")) | (pl.col("rank") > pl.col("rank_p95"))
+    )
+    assert outside.is_empty(), outside.select("city_id", "rank", "rank_p05", "rank_p95")
+    manifest = json.loads((other / "manifest.json").read_text())
+    assert manifest["configuration"]["aggregate"] == "gmean"

@@ -186,6 +186,21 @@ def _options(treat_options, normalisations, aggregations, winsor_points, ctx):
     return [bool(t) for t in treat_options], treat_variants, norm_codes, agg_codes
 
 
+def _centred_draw(
+    rng: np.random.Generator, options: Sequence, nominal, n: int, nominal_share: float
+) -> np.ndarray:
+    """n draws among the options, centred on the method's own choice: the nominal option with
+    probability `nominal_share`, each alternative with an equal share of the rest. So the
+    intervals follow the method (another aggregation moves them), as a perturbation around
+    the published configuration should."""
+    options = np.asarray(options)
+    alternatives = options[options != nominal]
+    if nominal not in options or alternatives.size == 0:
+        return options[rng.integers(len(options), size=n)]
+    picks = alternatives[rng.integers(alternatives.size, size=n)]
+    return np.where(rng.random(n) < nominal_share, nominal, picks)
+
+
 def _nominal_index(ctx: _Context, nominal_treat: bool | None = None) -> np.ndarray:
     """Index scores of the nominal configuration: the method (treatment as `nominal_treat`
     says when given, for callers that pass untreated data as their nominal)."""
@@ -222,8 +237,12 @@ def monte_carlo_ranks(
     perturb_indicator_weights: bool = False,
     nominal_treat: bool | None = None,
     method: MethodConfig | None = None,
+    nominal_share: float = 0.5,
 ) -> pl.DataFrame:
-    """Rank intervals of the index from `n_reps` seeded replications.
+    """Rank intervals of the index from `n_reps` seeded replications, centred on the method:
+    each discrete assumption (treatment, normalisation, aggregation) takes the method's own
+    choice with probability `nominal_share` and an alternative otherwise; weights are the
+    method's, perturbed.
 
     values: the screened-in units' raw (untreated) values[unit, indicator] of one year (the
     method's imputation is applied here, as in the engine), indicators in the
@@ -238,10 +257,12 @@ def monte_carlo_ranks(
         treat_options, normalisations, aggregations, winsor_points, ctx
     )
     rng = np.random.default_rng(seed)
-    treat = np.asarray(treats)[rng.integers(len(treats), size=n_reps)]
+    nominal_treated = ctx.method.treat == "coinr" if nominal_treat is None else nominal_treat
+    nominal_norm = _NORM_KEYS.index(ctx.method.normalise)
+    treat = _centred_draw(rng, treats, nominal_treated, n_reps, nominal_share)
     variant = np.where(treat, np.asarray(tvars)[rng.integers(len(tvars), size=n_reps)], 0)
-    norm = np.asarray(norms)[rng.integers(len(norms), size=n_reps)]
-    agg = np.asarray(aggs)[rng.integers(len(aggs), size=n_reps)]
+    norm = _centred_draw(rng, norms, nominal_norm, n_reps, nominal_share)
+    agg = _centred_draw(rng, aggs, _AGGS.index(ctx.method.aggregate), n_reps, nominal_share)
     weights = _weight_multipliers(
         ctx.fw, rng, n_reps, weight_perturbation, perturb_indicator_weights
     )
