@@ -85,6 +85,9 @@ defs = dg.Definitions(
     sensors=[edition_after_annual_ingest],
     # The CLI's console: one line per message; failures are summarised once by the CLI.
     loggers={"console": run_console},
+    # Every run, the UI's asset materializations and backfills included, runs its steps in
+    # one process: DuckDB allows one writer, and the run lock is held per process.
+    executor=dg.in_process_executor,
     resources={
         "warehouse": WarehouseResource(database=dg.EnvVar("CITY_INDEX_WAREHOUSE")),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),

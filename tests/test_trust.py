@@ -86,6 +86,17 @@ def materialized_years(home: Path, key: list[str]) -> set[str]:
         instance.dispose()
 
 
+def ui_asset_job():
+    """A job as the UI makes one when an asset is materialized from the asset graph: no
+    executor of its own, so it runs with the code location's default executor."""
+    from pipelines.definitions import defs
+
+    ui_job = dg.define_asset_job("ui_asset_selection", selection=["index_analysis"])
+    return dg.Definitions.merge(defs, dg.Definitions(jobs=[ui_job])).resolve_job_def(
+        "ui_asset_selection"
+    )
+
+
 @pytest.fixture(scope="module")
 def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The full history and the 2025 edition, as `make run` builds them."""
@@ -166,6 +177,31 @@ def test_building_one_year_leaves_every_other_year_as_it_was(built_home: Path) -
     assert {y: d for y, d in after.items() if y != 2022} == {
         y: d for y, d in before["fct_index_score"].items() if y != 2022
     }
+
+
+def test_a_backfill_launched_as_the_ui_launches_it_completes(built_home: Path) -> None:
+    """The UI runs a backfill through the job's own executor (not in-process like the CLI):
+    its steps must share one process and one hold on the warehouse."""
+    from pipelines.partitions import range_tags
+
+    saved = {k: os.environ.get(k) for k in home_env(built_home)}
+    os.environ.update(home_env(built_home))
+    instance = dg.DagsterInstance.from_config(str(built_home / "dagster_home"))
+    try:
+        result = dg.execute_job(
+            dg.reconstructable(ui_asset_job),
+            instance,
+            tags=range_tags(2019, 2020),
+            run_config={"ops": {"index_analysis": {"config": {"replications": 200}}}},
+        )
+        assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+    finally:
+        instance.dispose()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def test_a_second_concurrent_run_fails_at_once_naming_the_first(built_home: Path) -> None:
