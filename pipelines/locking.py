@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.errors import LOCK_PATTERN, Fault, explain_lock
+from pipelines.errors import LOCK_PATTERN, Fault, explain_lock, process_description
 from pipelines.settings import output_home
 
 LOCK_NAME = "run.lock"
@@ -46,7 +46,6 @@ class _Held:
         self.guard = threading.Lock()
         self.fd: int | None = None
         self.depth = 0
-        self.path: Path | None = None
 
 
 _held = _Held()
@@ -103,7 +102,7 @@ def run_lock(what: str) -> Iterator[None]:
             }
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(record).encode(), 0)
-            _held.fd, _held.depth, _held.path = fd, 1, path
+            _held.fd, _held.depth = fd, 1
     try:
         yield
     finally:
@@ -113,7 +112,7 @@ def run_lock(what: str) -> Iterator[None]:
                 os.ftruncate(_held.fd, 0)
                 fcntl.flock(_held.fd, fcntl.LOCK_UN)
                 os.close(_held.fd)
-                _held.fd, _held.path = None, None
+                _held.fd = None
 
 
 def _process_environ(pid: int) -> dict[str, str]:
@@ -123,13 +122,6 @@ def _process_environ(pid: int) -> dict[str, str]:
         return {}
     pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
-
-
-def _process_command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-    except OSError:
-        return ""
 
 
 def free_warehouse(warehouse: Path, *, wait_seconds: float = 30.0) -> None:
@@ -155,7 +147,7 @@ def free_warehouse(warehouse: Path, *, wait_seconds: float = 30.0) -> None:
                 raise
             pid = int(match["pid"])
             held_by = error
-        command = _process_command(pid)
+        command = process_description(pid)
         ours = _process_environ(pid).get("CITY_INDEX_WAREHOUSE") == str(warehouse)
         if not (ours and "dbt" in command):
             raise WarehouseBusy(explain_lock(str(held_by))) from None

@@ -169,6 +169,7 @@ def analyse_year(con, year: int, config: AnalysisConfig) -> dict[str, pl.DataFra
         dg.AssetKey(["marts", "fct_indicator_value"]),
         dg.AssetKey(["marts", "fct_published_ranking"]),
         dg.AssetKey(["engine", "eng_framework"]),
+        dg.AssetKey(["engine", "eng_method"]),
     ],
     kinds={"python", "duckdb"},
     description=(

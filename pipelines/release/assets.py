@@ -48,6 +48,7 @@ RELEASE_INPUTS = [
     dg.AssetKey("index_analysis"),
     *(dg.AssetKey(list(key)) for key in EDITION_TABLES if key[0] == "marts"),
     *(dg.AssetKey(list(key)) for key in UNDATED_TABLES),
+    dg.AssetKey(["engine", "eng_method"]),  # the method used, for the manifest
     *(dg.AssetKey(["raw", table]) for tables in SOURCE_TABLES.values() for table in tables),
 ]
 

@@ -100,6 +100,7 @@ def validate_year(con, year: int):
         dg.AssetKey(["marts", "fct_index_score"]),
         dg.AssetKey(["marts", "mart_city_ranking"]),
         dg.AssetKey(["engine", "eng_framework"]),
+        dg.AssetKey(["engine", "eng_method"]),
     ],
     description=(
         "Great Expectations checkpoint edition_<year> for every year the run builds: raw data, "
