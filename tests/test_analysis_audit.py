@@ -191,3 +191,12 @@ def test_the_asset_check_blocks_a_degenerate_indicator_and_stops_downstream(tmp_
     summary = evaluation.metadata["summary"].value
     assert "- a2: a2 takes only 2 distinct values among 40 cities" in summary
     assert released == []
+
+
+def test_run_configuration_defaults_are_the_audit_thresholds() -> None:
+    """The thresholds a run can set (index_analysis's config) start from the documented
+    defaults, and every one of them reaches the audit."""
+    from pipelines.analysis.assets import AuditConfig
+
+    assert AuditThresholds(**AuditConfig().model_dump()) == AuditThresholds()
+    assert set(AuditConfig.model_fields) == set(AuditThresholds().as_dict())

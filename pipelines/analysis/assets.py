@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pipelines.analysis.audit import audit_edition, read_audit_inputs
+from pipelines.analysis.audit import AuditThresholds, audit_edition, read_audit_inputs
 from pipelines.analysis.coherence import pillar_alpha, pillar_correlations
 from pipelines.analysis.engine_numpy import compile_framework, dense_values
 from pipelines.analysis.external_validation import spearman_against
@@ -38,13 +38,26 @@ EXTERNAL_VALIDATION_SCHEMA = {
 }
 
 
+class AuditConfig(dg.Config):
+    """Where the indicator audit draws its lines (defaults and meaning: AuditThresholds)."""
+
+    min_coverage: float = AuditThresholds.min_coverage
+    min_distinct: int = AuditThresholds.min_distinct
+    max_modal_share: float = AuditThresholds.max_modal_share
+    min_alpha: float = AuditThresholds.min_alpha
+    min_variance_ratio: float = AuditThresholds.min_variance_ratio
+    skew_threshold: float = AuditThresholds.skew_threshold
+    kurt_threshold: float = AuditThresholds.kurt_threshold
+
+
 class AnalysisConfig(dg.Config):
-    """Monte Carlo settings (recorded in the release manifest)."""
+    """Monte Carlo settings (recorded in the release manifest) and the audit's thresholds."""
 
     replications: int = 1000
     seed: int = 20250101
     weight_perturbation: float = 0.25
     sensitivity_base_samples: int = 256
+    audit: AuditConfig = AuditConfig()
 
 
 def read_year(con, year: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -156,7 +169,10 @@ def analyse_year(con, year: int, config: AnalysisConfig) -> dict[str, pl.DataFra
             [spearman_against(scores, benchmark_values, benchmark_name)],
             schema=EXTERNAL_VALIDATION_SCHEMA,
         ),
-        "audit": audit_edition(**read_audit_inputs(con, year)),
+        "audit": audit_edition(
+            **read_audit_inputs(con, year),
+            thresholds=AuditThresholds(**config.audit.model_dump()),
+        ),
     }
 
 
