@@ -15,6 +15,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipelines.release import charts, facts
+from pipelines.release.messages import MESSAGES
 from pipelines.release.report import (
     EditionData,
     change_cell,
@@ -65,6 +67,23 @@ def _rank(scores: dict[str, float]) -> dict[str, int]:
     return {c: ordered.index(s) + 1 for c, s in scores.items()}
 
 
+# Overseas media attention as the Chinese reports tell it: Beijing second in the world in the
+# edition year, first among Chinese cities, having passed Paris since the year before.
+MEDIA = {
+    2023: {"new-york": 99.0, "paris": 97.0, "beijing": 96.0, "london": 93.0},
+    2024: {"new-york": 99.0, "beijing": 97.0, "paris": 95.0, "london": 93.0},
+}
+INDICATORS = {  # code -> pillar, raw value per score point
+    "gdelt_vol": ("media", 1000.0),
+    "gdelt_tone": ("media", 0.05),
+    "wiki_views": ("social", 20000.0),
+    "wiki_links": ("social", 2.0),
+    "gdp_pc": ("economy", 700.0),
+    "remoteness": ("economy", 90.0),
+}
+REGIONS = {"CHN": "China (mainland)", "USA": "North America", "GBR": "Europe", "FRA": "Europe"}
+
+
 def _year_scores(year: int) -> dict[str, dict[str, float]]:
     rng = random.Random(year)
     out: dict[str, dict[str, float]] = {}
@@ -76,6 +95,7 @@ def _year_scores(year: int) -> dict[str, dict[str, float]]:
             p: max(0.0, min(100.0, base + rng.uniform(-9, 9)))
             for p in ("media", "social", "economy")
         }
+        pillars["media"] = MEDIA.get(year, {}).get(city_id, pillars["media"])
         pillars["score"] = sum(pillars.values()) / 3
         out[city_id] = pillars
     return out
@@ -286,10 +306,68 @@ def _provenance(synthetic: bool) -> pl.DataFrame:
     )
 
 
+def _scores_and_values() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """fct_index_score (index, pillars, indicators; every year) and fct_indicator_value rows."""
+    scores, values = [], []
+    for year in YEARS:
+        by_city = _year_scores(year)
+        codes: dict[str, dict[str, float]] = {"index": {}, "media": {}, "social": {}, "economy": {}}
+        for city, v in by_city.items():
+            codes["index"][city] = v["score"]
+            for pillar in ("media", "social", "economy"):
+                codes[pillar][city] = v[pillar]
+            for code, (pillar, per_point) in INDICATORS.items():
+                score = max(0.0, min(100.0, v[pillar] + (list(INDICATORS).index(code) - 3)))
+                codes.setdefault(code, {})[city] = score
+                values.append(
+                    {
+                        "city_id": city,
+                        "year": year,
+                        "icode": code,
+                        "raw_value": score * per_point,
+                        "imputed": code == "remoteness" and city == "cairo",
+                        "normalised_value": score,
+                    }
+                )
+        for code, by in codes.items():
+            level = 3 if code == "index" else 2 if code in ("media", "social", "economy") else 1
+            for city, rank in _rank(by).items():
+                scores.append(
+                    {
+                        "city_id": city,
+                        "year": year,
+                        "icode": code,
+                        "level": level,
+                        "score": by[city],
+                        "rank": rank,
+                    }
+                )
+    return pl.DataFrame(scores), pl.DataFrame(values)
+
+
+def _cities() -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "city_id": c,
+                "name_en": en,
+                "name_zh": zh,
+                "country_iso3": iso,
+                "region": "China (SAR)" if c == "hong-kong" else REGIONS.get(iso, "Elsewhere"),
+            }
+            for c, en, zh, iso in CITIES
+        ]
+    )
+
+
 def make_edition(synthetic: bool = True) -> EditionData:
     """A realistic edition for 2024, built without any pipeline dependency."""
     history = _history()
+    scores, values = _scores_and_values()
     return EditionData(
+        scores=scores,
+        indicators=values.filter(pl.col("year") == YEARS[-1]),
+        cities=_cities(),
         year=YEARS[-1],
         edition=1,
         generated_at="2025-01-05T09:30:00+00:00",
@@ -392,15 +470,39 @@ def test_self_contained(html: str) -> None:
 
 
 def test_four_charts_with_svg(html: str) -> None:
+    """Drawn by matplotlib, inline, text kept as text (the data is tested in test_chart_data)."""
     for name in CHARTS:
         body = _figure(html, name)
         assert "<svg" in body and "</svg>" in body
-        assert re.search(r"<(rect|circle|polyline)\b", body), f"{name} draws nothing"
+        assert "<text" in body, f"{name}: labels must stay text"
         assert "<figcaption>" in body
 
 
+def test_chart_data(edition: EditionData) -> None:
+    """What each chart shows, from the edition's ranking and history."""
+    ranked = sorted(edition.ranking.filter(pl.col("ranked")).to_dicts(), key=lambda r: r["rank"])
+    top = charts.top_ranks_data(ranked, 20)
+    assert [r["rank"] for r in top] == sorted(r["rank"] for r in ranked)[:20]
+    assert all(r["low"] <= r["rank"] <= r["high"] for r in top)
+    movers = charts.movers_data(ranked, 8)
+    changes = [m["change"] for m in movers]
+    assert changes == sorted(changes, reverse=True) and NEW_CITY not in {
+        m["city_id"] for m in movers
+    }
+    series = charts.history_data(edition.history.to_dicts(), [r["city_id"] for r in top[:10]])
+    london = dict(series["london"])
+    expected = edition.history.filter(pl.col("city_id") == "london")
+    assert london == dict(zip(expected["year"], expected["rank"], strict=True))
+    pillars = charts.pillar_data(ranked, ("media",), 3)
+    assert [p["media"] for p in pillars] == [r["media"] for r in ranked[:3]]
+
+
+def test_charts_are_byte_stable(edition: EditionData) -> None:
+    assert render_report(edition) == render_report(edition)
+
+
 def test_banner_when_synthetic(html: str) -> None:
-    assert "This edition contains synthetic data: wikimedia." in html
+    assert "This edition contains synthetic data: Wikipedia page views." in html
     assert "are not measurements" in html
 
 
@@ -411,11 +513,12 @@ def test_no_banner_without_synthetic_data() -> None:
 
 
 def test_names_escaped_once(html: str) -> None:
-    assert "Xi&#39;an" in html
-    assert "Xi'an" not in html  # never raw, in table or SVG
-    assert "&amp;#39;" not in html  # never double-escaped
-    assert '<span lang="zh-Hans" class="zh">西安</span>' in html
-    assert "19. Xi&#39;an 西安" in _figure(html, "top-ranks")  # SVG labels escaped as well
+    page = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
+    assert "Xi&#39;an" in page
+    assert "Xi'an" not in page  # never raw in the HTML
+    assert "&amp;#39;" not in html and "&amp;apos;" not in html  # never double-escaped
+    assert '<span lang="zh-Hans" class="alt">西安</span>' in html
+    assert "19. Xi" in _figure(html, "top-ranks")  # SVG labels are text
 
 
 def test_ranking_table_semantics(html: str) -> None:
@@ -425,7 +528,7 @@ def test_ranking_table_semantics(html: str) -> None:
     assert re.search(r"▲ \d+", table) and re.search(r"▼ \d+", table)
     assert "Lhasa" not in table
     unranked = re.search(r'<table data-table="unranked">.*?</table>', html, re.S).group(0)
-    assert "Lhasa" in unranked and "拉萨" in unranked and "insufficient data" in unranked
+    assert "Lhasa" in unranked and "拉萨" in unranked and "Insufficient data" in unranked
 
 
 def test_change_helpers() -> None:
@@ -446,7 +549,7 @@ def test_sections_present(html: str) -> None:
         "Cronbach",
         "redundant",
         "Foreign news volume",
-        "screen_threshold",
+        "Minimum data to be ranked",
         "Responses used",
         "2025-01-03 → 2025-01-04",
         "All validation suites passed",
@@ -508,3 +611,168 @@ def test_report_in_real_browser(edition: EditionData, tmp_path: Path) -> None:
         finally:
             browser.close()
     assert errors == []
+
+
+def _text(fragment: str, cells: str = "") -> str:
+    """What a reader sees: tags dropped (table cells apart by `cells`), entities decoded,
+    spaces collapsed."""
+    import html as html_lib
+
+    fragment = re.sub(r"</t[dh]>", cells, fragment)
+    return re.sub(r"\s+", " ", html_lib.unescape(re.sub(r"<[^>]+>", "", fragment))).strip()
+
+
+def _profile(page: str, city_id: str) -> str:
+    match = re.search(rf'<article class="profile" id="{city_id}".*?</article>', page, re.S)
+    assert match, f"no profile for {city_id}"
+    return match.group(0)
+
+
+def test_every_data_file_linked_relatively(edition: EditionData, html: str) -> None:
+    links = set(re.findall(r'<a href="([^"#]+)" data-file=', html))
+    assert links == {
+        "index.csv",
+        "index.parquet",
+        f"city_index_{edition.year}.duckdb",
+        "manifest.json",
+        "validation/index.html",
+        "report.zh.html",
+    }
+
+
+def test_every_ranked_city_has_a_profile(edition: EditionData, html: str) -> None:
+    ranked = edition.ranking.filter(pl.col("ranked"))["city_id"].to_list()
+    profiles = re.findall(r'<article class="profile" id="([^"]+)"', html)
+    assert sorted(profiles) == sorted(ranked)
+    for href in set(re.findall(r'href="#([^"]+)"', html)):
+        assert f'id="{href}"' in html, f"link to #{href} has no target"
+
+
+def test_beijing_media_statements_are_computed(edition: EditionData, html: str) -> None:
+    """The question the Chinese reports answer, from the data: Beijing is second in the world
+    and first among Chinese cities for overseas media attention, having passed Paris."""
+    profile = _text(_profile(html, "beijing"))
+    assert (
+        "Beijing 北京 is 2nd in the world and 1st among Chinese cities for Media attention."
+        in profile
+    )
+    assert "In Media attention, Beijing 北京 passed Paris 巴黎 since last year." in profile
+    zh = _text(_profile(render_report(edition, "zh"), "beijing"))
+    assert "北京 Beijing在海外媒体关注度方面位居全球第2、中国城市第1。" in zh
+    # Change the data and the sentence follows: Beijing first in the world.
+    scores = edition.scores.with_columns(
+        pl.when((pl.col("city_id") == "beijing") & (pl.col("icode") == "media"))
+        .then(100.0)
+        .otherwise(pl.col("score"))
+        .alias("score"),
+        pl.when(pl.col("icode") == "media").then(None).otherwise(pl.col("rank")).alias("rank"),
+    )
+    page = render_report(replace(edition, scores=scores))
+    assert "Beijing 北京 is 1st in the world and 1st among Chinese cities for Media attention." in (
+        _text(_profile(page, "beijing"))
+    )
+
+
+def test_leaders_and_streaks_are_computed(edition: EditionData) -> None:
+    known = facts.Scores(edition.scores, {c[0]: {"country_iso3": c[3]} for c in CITIES})
+    leader, years = known.streak(YEARS[-1], "media")
+    assert (leader, years) == ("new-york", 2)  # MEDIA puts New York first in 2023 and 2024
+    assert known.passed(YEARS[-1], "media", "beijing") == ["paris"]
+    findings = _text(re.search(r'<ul class="findings">.*?</ul>', render_report(edition), re.S)[0])
+    assert "New York 纽约 is first in the world for Media attention, 2 years running." in findings
+
+
+def test_chinese_cities_table(edition: EditionData, html: str) -> None:
+    table = re.search(r'<table data-table="china">.*?</table>', html, re.S).group(0)
+    rows = [_text(r, " ") for r in re.findall(r"<tr><td.*?</tr>", table, re.S)]
+    chinese = edition.ranking.filter(pl.col("ranked") & (pl.col("country_iso3") == "CHN"))
+    assert len(rows) == chinese.height
+    world = dict(zip(chinese["city_id"], chinese["rank"], strict=True))
+    assert rows[0].startswith(f"1 Beijing 北京 {world['beijing']} ")
+    national = [int(r.split()[0]) for r in rows]
+    assert national == sorted(national)
+
+
+def test_profile_shows_raw_values_units_sources_and_synthetic(html: str) -> None:
+    profile = _profile(html, "beijing")
+    text = _text(profile)
+    assert "Foreign Wikipedia views" in text and "views" in text
+    assert "Wikipedia page views" in text  # the source by name, from the sources table
+    row = re.search(r"<tr><td>Foreign Wikipedia views</td>.*?</tr>", profile, re.S).group(0)
+    assert "synthetic" in row  # wikimedia is synthetic in this edition
+    assert re.search(r"<td>2022</td><td class=\"num\">\d+</td>", profile)  # rank history
+
+
+def test_sources_named_and_described_once(html: str) -> None:
+    table = re.search(r'<table data-table="provenance">.*?</table>', html, re.S).group(0)
+    rows = re.findall(
+        r'<tr data-source="(\w+)">\s*<td><strong>(.*?)</strong></td><td>(.*?)</td>', table
+    )
+    assert rows
+    for source_id, name, description in rows:
+        assert name != source_id  # a name, not the internal id
+        assert description not in ("", source_id, name)  # a description, not the id again
+    assert "distinct requests landed for the edition&#39;s years" in html
+    assert "Engine configuration" not in html
+
+
+def test_catalogue_has_both_languages() -> None:
+    for key, (en, zh) in MESSAGES.items():
+        assert en.strip() and zh.strip(), key
+        assert re.findall(r"{(\w+)}", en) == re.findall(r"{(\w+)}", zh) or sorted(
+            re.findall(r"{(\w+)}", en)
+        ) == sorted(re.findall(r"{(\w+)}", zh)), key
+
+
+def test_chinese_edition(edition: EditionData, tmp_path: Path) -> None:
+    english = write_report(edition, tmp_path / "report.html")
+    chinese = tmp_path / "report.zh.html"
+    zh = chinese.read_text(encoding="utf-8")
+    en = english.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    assert 'href="report.html"' in zh and 'href="report.zh.html"' in en
+    assert "城市国际影响力指数 2024" in zh
+    # Same numbers: the ranking tables differ only in words.
+    numbers = [re.findall(r'<td class="num">([\d.–]+)</td>', page) for page in (en, zh)]
+    assert numbers[0] == numbers[1]
+    assert re.findall(r'<article class="profile" id="([^"]+)"', en) == re.findall(
+        r'<article class="profile" id="([^"]+)"', zh
+    )
+
+
+@pytest.mark.browser
+def test_report_on_a_phone(edition: EditionData, tmp_path: Path) -> None:
+    """At 390 px the page never scrolls sideways (tables scroll in their box), in both
+    languages; screenshots at phone and desktop width go to test-artifacts/."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    english = write_report(edition, tmp_path / "report.html")
+    artifacts = REPO_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for name in ("report.html", "report.zh.html"):
+                page = browser.new_page(viewport={"width": 390, "height": 844})
+                page.goto((english.parent / name).as_uri(), wait_until="load")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                assert width <= 390, f"{name} is {width} px wide at 390 px"
+                smallest = page.evaluate(
+                    "Math.min(...[...document.querySelectorAll('figure svg text')].map("
+                    "t => t.getBoundingClientRect().height).filter(h => h > 0))"
+                )
+                assert smallest >= 7, f"{name}: chart text {smallest:.1f} px high"
+                stem = name.removesuffix(".html").replace(".", "-")
+                page.screenshot(path=str(artifacts / f"{stem}-390.png"), full_page=False)
+                page.goto((english.parent / name).as_uri() + "#beijing", wait_until="load")
+                page.screenshot(path=str(artifacts / f"{stem}-390-beijing.png"))
+                page.close()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(english.as_uri(), wait_until="load")
+            page.screenshot(path=str(artifacts / "report-1280.png"))
+            page.locator("#charts").screenshot(path=str(artifacts / "report-1280-charts.png"))
+            page.click('a[data-link="other-language"]')
+            assert page.evaluate("document.documentElement.lang") == "zh-CN"
+        finally:
+            browser.close()

@@ -21,6 +21,8 @@ from pipelines.release.edition import (
     publish_edition,
 )
 from pipelines.release.report import EditionData, write_report
+from pipelines.release.report import release_files as report_links
+from pipelines.release.sources import source_description
 from pipelines.settings import releases_dir, validation_dir
 
 # Tables copied into the edition's DuckDB file: (schema, table), all filtered to years <= edition.
@@ -73,18 +75,19 @@ def edition_ranking(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
 
 
 def provenance(con: duckdb.DuckDBPyConnection, year: int) -> tuple[pl.DataFrame, list[dict]]:
-    """Per source: responses used, retrieval window, synthetic or real; and every response."""
+    """Per source: responses used (sources.RESPONSES_RULE: distinct requests landed for the
+    edition's years), retrieval window, synthetic or real; and every response."""
     responses = con.sql(
         """
-        select distinct source, url, retrieved_at, sha256, synthetic, status
-        from raw.api_responses where year <= ? order by source, url
+        select distinct source, request_key, url, retrieved_at, sha256, synthetic, status
+        from raw.api_responses where year <= ? order by source, url, request_key
         """,
         params=[year],
     ).pl()
     summary = (
         responses.group_by("source")
         .agg(
-            pl.len().alias("responses"),
+            pl.col("request_key").n_unique().alias("responses"),
             pl.col("synthetic").any().alias("synthetic"),
             pl.col("retrieved_at").min().cast(pl.String).alias("retrieved_at_min"),
             pl.col("retrieved_at").max().cast(pl.String).alias("retrieved_at_max"),
@@ -94,11 +97,14 @@ def provenance(con: duckdb.DuckDBPyConnection, year: int) -> tuple[pl.DataFrame,
             .then(pl.lit("generated deterministically in the real response format"))
             .otherwise(pl.lit("real values"))
             .alias("note"),
-            pl.col("source").alias("description"),
+            pl.col("source")
+            .map_elements(source_description, return_dtype=pl.String)
+            .alias("description"),
         )
         .sort("source")
     )
-    return summary, responses.with_columns(pl.col("retrieved_at").cast(pl.String)).to_dicts()
+    listed = responses.drop("request_key").unique(maintain_order=True)
+    return summary, listed.with_columns(pl.col("retrieved_at").cast(pl.String)).to_dicts()
 
 
 def data_kinds(con: duckdb.DuckDBPyConnection, year: int) -> pl.DataFrame:
@@ -138,8 +144,8 @@ def write_edition_database(
     kinds={"duckdb", "html", "parquet"},
     description=(
         "The released edition: releases/<year>/edition-<n>/ with index.csv, index.parquet, the "
-        "analysts' DuckDB file, report.html, Data Docs and manifest.json. Built in a temporary "
-        "folder and renamed into place; immutable once released."
+        "analysts' DuckDB file, report.html and report.zh.html, Data Docs and manifest.json. "
+        "Built in a temporary folder and renamed into place; immutable once released."
     ),
 )
 def annual_release(
@@ -156,6 +162,21 @@ def annual_release(
             "select year, city_id, name_en, name_zh, score, rank from marts.mart_city_ranking"
             " where year <= ? and ranked order by year, rank, city_id",
             params=[year],
+        ).pl()
+        # The report's city profiles: every code's score and rank over the years, the raw
+        # values of the year, and each city's region (tables already in RELEASE_INPUTS).
+        scores = con.sql(
+            "select city_id, year, icode, level, score, rank from marts.fct_index_score"
+            " where year <= ? order by year, icode, city_id",
+            params=[year],
+        ).pl()
+        indicator_values = con.sql(
+            "select city_id, year, icode, raw_value, imputed from marts.fct_indicator_value"
+            " where year = ? order by icode, city_id",
+            params=[year],
+        ).pl()
+        cities = con.sql(
+            "select city_id, name_en, name_zh, country_iso3, region from marts.dim_city"
         ).pl()
         framework = con.sql("select * from staging.stg_framework__indicators").pl()
         analysis = {
@@ -191,8 +212,12 @@ def annual_release(
                     audit=analysis["audit"],
                     sensitivity=analysis["sensitivity"],
                     data_kinds=kinds,
+                    scores=scores,
+                    indicators=indicator_values,
+                    cities=cities,
+                    files=report_links(year, validation_page=docs is not None),
                 ),
-                folder / "report.html",
+                folder / "report.html",  # and report.zh.html beside it
             )
             if docs is not None:
                 shutil.copytree(docs, folder / "validation")

@@ -2,8 +2,8 @@
 and one plain sentence per flag, and the Sobol indices per assumption as an inline SVG chart
 with a sentence naming the assumption that moves ranks most.
 
-Kept apart from `report.py` (the ranking and its charts) because it reads other tables; it
-draws with the same SVG helpers, so the report stays one offline file.
+Kept apart from `report.py` (the ranking and its charts) because it reads other tables; its
+chart is drawn by `charts.py` like the others, so the report stays one offline file.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import Any
 import polars as pl
 from markupsafe import Markup
 
-from pipelines.release.report import _empty_chart, _is_missing, _line, _num, _svg, _text
+from pipelines.release.charts import draw_sensitivity
+from pipelines.release.report import _is_missing, _num
 
-FIRST_ORDER_COLOUR = "#3b6ea5"
-TOTAL_ORDER_COLOUR = "#c9822b"
 ASSUMPTION_NAMES = {
     "weights": "Weights",
     "treatment": "Outlier treatment on/off",
@@ -96,65 +95,23 @@ def sensitivity_sentence(sensitivity: pl.DataFrame | None) -> str:
     )
 
 
+def sensitivity_data(sensitivity: pl.DataFrame | None) -> list[dict[str, Any]]:
+    """What the sensitivity chart shows: first-order and total index per assumption."""
+    if sensitivity is None or sensitivity.is_empty():
+        return []
+    return sensitivity.select("assumption", "first_order", "total_order").to_dicts()
+
+
 def chart_sensitivity(sensitivity: pl.DataFrame | None) -> Markup:
     """Paired horizontal bars per assumption: first-order and total Sobol index (0-1)."""
-    title = "Sensitivity of the ranks to each assumption (Sobol indices)"
-    if sensitivity is None or sensitivity.is_empty():
-        return _empty_chart("No sensitivity analysis for this edition", title)
-    rows = sensitivity.to_dicts()
-    left, right, top, row_h, bottom = 260, 60, 16, 40, 70
-    width = 960
-    axis_y = top + row_h * len(rows)
-    height = axis_y + bottom
-    plot_w = width - left - right
-
-    def x(value: float) -> float:
-        return left + max(0.0, min(1.0, value)) * plot_w
-
-    body: list[Markup] = []
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        body.append(_line(x(tick), top, x(tick), axis_y, "grid" if tick else "zero"))
-        body.append(_text(x(tick), axis_y + 16, f"{tick:.2f}", "middle", "tick"))
-    body.append(_line(left, axis_y, width - right, axis_y, "axis"))
-    for i, row in enumerate(rows):
-        y0 = top + row_h * i
-        name = ASSUMPTION_NAMES.get(row["assumption"], row["assumption"])
-        body.append(_text(left - 10, y0 + row_h / 2 + 4, name, "end", "label"))
-        for j, (column, colour) in enumerate(
-            (("first_order", FIRST_ORDER_COLOUR), ("total_order", TOTAL_ORDER_COLOUR))
-        ):
-            value = row.get(column)
-            shown = 0.0 if _is_missing(value) else float(value)
-            y = y0 + 6 + j * 14
-            tip = f"{name}: {column.replace('_', ' ')} index {_num(value, 3)}"
-            body.append(
-                Markup(
-                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="12" fill="{}">'
-                    "<title>{}</title></rect>"
-                ).format(left, y, x(shown) - left, colour, tip)
-            )
-            body.append(_text(x(shown) + 5, y + 10, _num(value, 2), "start", "value"))
-    legend_y = axis_y + 40
-    for k, (label, colour) in enumerate(
-        (
-            ("First order (alone)", FIRST_ORDER_COLOUR),
-            ("Total (with interactions)", TOTAL_ORDER_COLOUR),
-        )
-    ):
-        lx = left + k * 240
-        body.append(
-            Markup('<rect x="{:.1f}" y="{:.1f}" width="12" height="12" fill="{}"/>').format(
-                lx, legend_y - 10, colour
-            )
-        )
-        body.append(_text(lx + 18, legend_y, label, "start", "note"))
-    body.append(
-        _text(
-            left + plot_w / 2,
-            axis_y + 62,
-            "Share of the variance of the mean absolute rank shift",
-            "middle",
-            "axis-label",
-        )
+    return draw_sensitivity(
+        sensitivity_data(sensitivity),
+        ASSUMPTION_NAMES,
+        {
+            "title": "Sensitivity of the ranks to each assumption (Sobol indices)",
+            "empty": "No sensitivity analysis for this edition",
+            "first": "First order (alone)",
+            "total": "Total (with interactions)",
+            "axis": "Share of the variance of the mean absolute rank shift",
+        },
     )
-    return _svg(width, height, title, body)
