@@ -762,7 +762,7 @@ def test_report_on_a_phone(edition: EditionData, tmp_path: Path) -> None:
                     "Math.min(...[...document.querySelectorAll('figure svg text')].map("
                     "t => t.getBoundingClientRect().height).filter(h => h > 0))"
                 )
-                assert smallest >= 7, f"{name}: chart text {smallest:.1f} px high"
+                assert smallest >= 9, f"{name}: chart text {smallest:.1f} px high"
                 stem = name.removesuffix(".html").replace(".", "-")
                 page.screenshot(path=str(artifacts / f"{stem}-390.png"), full_page=False)
                 page.goto((english.parent / name).as_uri() + "#beijing", wait_until="load")

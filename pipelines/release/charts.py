@@ -3,7 +3,8 @@ job) as inline SVG with text kept as text, so labels stay searchable, selectable
 
 Each chart is two steps: a `*_data` function that picks what the chart shows (tested), and a
 drawing that turns it into SVG bytes that are the same on every run (fixed hash salt, no date).
-Charts are drawn narrow (about 360 units wide) so their text stays legible on a 390 px phone.
+Charts are drawn narrow (about 330 units wide, text 9.5-10 units) so that their text stays
+legible on a 390 px phone.
 """
 
 from __future__ import annotations
@@ -27,22 +28,22 @@ logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 PILLAR_COLOURS: dict[str, str] = {"media": "#3b6ea5", "social": "#c9822b", "economy": "#4b8b5a"}
 GAIN_COLOUR = "#2e7d4f"
 LOSS_COLOUR = "#b4443a"
-WIDTH_IN = 5.0
-ROW_IN = 0.2
+WIDTH_IN = 4.6
+ROW_IN = 0.22
 STYLE = {
     "svg.fonttype": "none",  # text stays <text>, rendered by the reader's fonts
     "svg.hashsalt": "city-influence-index",  # stable ids, so the same data gives the same bytes
     # Layout is measured with these (DejaVu ships with matplotlib; a CJK font where installed);
     # the reader's browser draws the text with FONT_CSS.
     "font.family": ["DejaVu Sans", "WenQuanYi Zen Hei"],
-    "font.size": 9,
+    "font.size": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 9,
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8.5,
-    "ytick.labelsize": 8.5,
-    "legend.fontsize": 8.5,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
+    "legend.fontsize": 9.5,
     "legend.frameon": False,
 }
 FONT_CSS = "system-ui, 'Noto Sans CJK SC', 'WenQuanYi Zen Hei', sans-serif"
@@ -187,7 +188,7 @@ def draw_pillars(
             )
         axes.set_yticks(ys, [names[r["city_id"]] for r in data])
         axes.invert_yaxis()
-        axes.set_xlim(0, 100)
+        axes.set_xlim(-2, 102)  # room for a dot at 0 or 100
         axes.set_xlabel(text["axis"])
         axes.grid(axis="x", color="#e6e9ec")
         axes.set_axisbelow(True)

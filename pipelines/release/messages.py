@@ -214,8 +214,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "“使用的响应数”按{rule}统计。",
     ),
     "responses_rule": (
-        "distinct requests landed for the edition's years",
-        "本版各年份已入库的不同请求数",
+        "distinct requests landed for the edition's years (a request that serves several "
+        "years counts once)",
+        "本版各年份已入库的不同请求数（服务多个年份的同一请求只计一次）",
     ),
     "col_description": ("Description", "说明"),
     "col_responses": ("Responses used", "使用的响应数"),

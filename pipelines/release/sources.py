@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: The one counting rule for "responses used", applied by the release to raw.api_responses:
-#: distinct requests (request_key) landed for the years of the edition (up to its year).
+#: distinct requests (request_key) landed for the years of the edition (up to its year). A
+#: request serving several years has a row per year in raw.api_responses; it counts once.
 RESPONSES_RULE = "distinct requests landed for the edition's years"
 
 
