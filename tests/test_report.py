@@ -688,9 +688,12 @@ def test_chinese_cities_table(edition: EditionData, html: str) -> None:
     chinese = edition.ranking.filter(pl.col("ranked") & (pl.col("country_iso3") == "CHN"))
     assert len(rows) == chinese.height
     world = dict(zip(chinese["city_id"], chinese["rank"], strict=True))
-    assert rows[0].startswith(f"1 Beijing 北京 {world['beijing']} ")
+    # national rank, its change (Beijing first three years running), city, world rank
+    assert rows[0].startswith(f"1 = Beijing 北京 {world['beijing']} ")
     national = [int(r.split()[0]) for r in rows]
     assert national == sorted(national)
+    assert all(re.match(r"\d+ (new|=|[▲▼] \d+) ", r) for r in rows)
+    assert any(r.split()[1] == "new" for r in rows)  # Hangzhou, first ranked this year
 
 
 def test_profile_shows_raw_values_units_sources_and_synthetic(html: str) -> None:

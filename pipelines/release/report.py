@@ -198,8 +198,10 @@ class Page:
         it, tagged with its language for fonts and screen readers."""
         info = self.cities.get(city_id, {})
         other = info.get("name_en") if self.lang == "zh" else info.get("name_zh")
-        template = '<a href="#{}">{}</a>' if link else '<span id="{}-unranked">{}</span>'
-        label = Markup(template).format(city_id, self.name(city_id))
+        if link:
+            label = Markup('<a href="#{}">{}</a>').format(city_id, self.name(city_id))
+        else:
+            label = Markup("<span>{}</span>").format(self.name(city_id))
         if other and other != self.name(city_id):
             tag = "en" if self.lang == "zh" else "zh-Hans"
             label += Markup(' <span lang="{}" class="alt">{}</span>').format(tag, other)
@@ -218,11 +220,14 @@ class Page:
 
     # ---- statements
 
-    def say(self, statement: facts.Statement) -> Markup:
+    def say(self, statement: facts.Statement, here: str | None = None) -> Markup:
+        """The statement in this page's language; `here` is the profile it appears in (its
+        city is not linked to itself)."""
         params: dict[str, Any] = {}
         for key, value in statement.params.items():
             if key == "city":
-                params[key] = Markup("<strong>{}</strong>").format(self.city_label(value))
+                label = self.city_label(value, link=value != here)
+                params[key] = Markup("<strong>{}</strong>").format(label)
             elif key == "others":
                 sep = self.t("list_sep")
                 params[key] = sep.join(self.city_label(c) for c in value)
@@ -332,6 +337,14 @@ class Page:
         return [
             {
                 "national": row["national"],
+                "national_change": change_cell(
+                    {
+                        "rank_change": None
+                        if row["national_previous"] is None
+                        else row["national_previous"] - row["national"]
+                    },
+                    self.t,
+                ),
                 "city": self.city_label(row["city"]),
                 "world": _int(row["world"]),
                 "score": _num(row["score"]),
@@ -380,7 +393,8 @@ class Page:
                         high=_int(row.get("rank_p95")),
                     ),
                     "statements": [
-                        self.say(s) for s in facts.city_statements(self.scores, year, city, codes)
+                        self.say(s, here=city)
+                        for s in facts.city_statements(self.scores, year, city, codes)
                     ],
                     "history": [
                         {"year": h["year"], "rank": _int(h["rank"]), "score": _num(h["score"])}
