@@ -313,6 +313,41 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col_indicator_b": ("Indicator B", "指标 B"),
     "col_flag": ("Flag", "标记"),
     "col_status": ("Status", "状态"),
+    # sensitivity
+    "assumption_weights": ("Weights", "权重"),
+    "assumption_treatment": ("Outlier treatment on/off", "极端值处理（开/关）"),
+    "assumption_winsorisation_limit": ("Winsorisation limit", "缩尾界限"),
+    "assumption_normalisation": (
+        "Normalisation (min-max or z-score)",
+        "标准化方法（最小-最大或 z 分数）",
+    ),
+    "assumption_aggregation": (
+        "Aggregation (arithmetic or geometric)",
+        "合成方法（算术或几何平均）",
+    ),
+    "sens_missing": (
+        "The sensitivity analysis was not computed for this edition.",
+        "本版未进行敏感性分析。",
+    ),
+    "sens_none": ("None of the assumptions tested moves the ranks.", "所检验的假设均不改变名次。"),
+    "sens_top": (
+        "{name} moves the ranks most: it accounts for {total} of the variance of the average "
+        "rank shift including its interactions with the other assumptions ({alone}).",
+        "{name}对名次影响最大：连同与其他假设的交互作用，它解释了平均名次变动方差的 {total}"
+        "（{alone}）。",
+    ),
+    "sens_alone": ("{share} on its own", "单独解释 {share}"),
+    "sens_little": ("little on its own", "单独影响很小"),
+    "sens_title": (
+        "Sensitivity of the ranks to each assumption (Sobol indices)",
+        "名次对各项假设的敏感性（Sobol 指数）",
+    ),
+    "sens_first": ("First order (alone)", "一阶（单独）"),
+    "sens_total": ("Total (with interactions)", "总（含交互）"),
+    "sens_axis": (
+        "Share of the variance of the mean absolute rank shift",
+        "占平均绝对名次变动方差的比例",
+    ),
 }
 
 #: Ordinals: "2nd" in English, "第2" in Chinese.

@@ -719,7 +719,7 @@ def _environment() -> Environment:
     )
 
 
-def audit_context(data: EditionData) -> dict[str, Any]:
+def audit_context(data: EditionData, lang: str = "en") -> dict[str, Any]:
     """The audit and sensitivity sections (pipelines.release.report_audit)."""
     from pipelines.release import report_audit as ra
 
@@ -727,8 +727,8 @@ def audit_context(data: EditionData) -> dict[str, Any]:
         "audit": ra.audit_rows(data.audit),
         "audit_pillars": ra.pillar_audit_rows(data.audit),
         "audit_notes": ra.audit_notes(data.audit),
-        "sensitivity_chart": ra.chart_sensitivity(data.sensitivity),
-        "sensitivity_sentence": ra.sensitivity_sentence(data.sensitivity),
+        "sensitivity_chart": ra.chart_sensitivity(data.sensitivity, lang),
+        "sensitivity_sentence": ra.sensitivity_sentence(data.sensitivity, lang),
     }
 
 
@@ -768,7 +768,7 @@ def render_report(data: EditionData, lang: str = "en") -> str:
         "files": page.file_rows(),
         "validation": validation_rows(data.validation),
         "validation_ok": all(r.get("success") for r in _rows(data.validation)),
-        **audit_context(data),
+        **audit_context(data, lang),
     }
     return _environment().get_template("report.html.j2").render(**context)
 

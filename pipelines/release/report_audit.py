@@ -14,15 +14,19 @@ import polars as pl
 from markupsafe import Markup
 
 from pipelines.release.charts import draw_sensitivity
+from pipelines.release.messages import Translator
 from pipelines.release.report import _is_missing, _num
 
-ASSUMPTION_NAMES = {
-    "weights": "Weights",
-    "treatment": "Outlier treatment on/off",
-    "winsorisation_limit": "Winsorisation limit",
-    "normalisation": "Normalisation (min-max or z-score)",
-    "aggregation": "Aggregation (arithmetic or geometric)",
-}
+ASSUMPTION_KEYS = ("weights", "treatment", "winsorisation_limit", "normalisation", "aggregation")
+
+
+def assumption_names(lang: str = "en") -> dict[str, str]:
+    """The assumptions varied in the Monte Carlo, named in the message catalogue."""
+    t = Translator(lang)
+    return {key: t.plain(f"assumption_{key}") for key in ASSUMPTION_KEYS}
+
+
+ASSUMPTION_NAMES = assumption_names("en")
 
 
 def _pct(value: Any) -> str:
@@ -77,22 +81,19 @@ def audit_notes(audit: pl.DataFrame | None) -> list[str]:
     return [r["findings"] for r in rows]
 
 
-def sensitivity_sentence(sensitivity: pl.DataFrame | None) -> str:
+def sensitivity_sentence(sensitivity: pl.DataFrame | None, lang: str = "en") -> str:
     """Which assumption moves the ranks most (by total-order index), in words."""
+    t = Translator(lang)
     if sensitivity is None or sensitivity.is_empty():
-        return "The sensitivity analysis was not computed for this edition."
+        return t.plain("sens_missing")
     known = sensitivity.filter(pl.col("total_order").is_not_null())
     if known.is_empty() or known["total_order"].max() <= 0:
-        return "None of the assumptions tested moves the ranks."
+        return t.plain("sens_none")
     top = known.sort("total_order", descending=True).row(0, named=True)
-    name = ASSUMPTION_NAMES.get(top["assumption"], top["assumption"])
+    name = assumption_names(lang).get(top["assumption"], top["assumption"])
     first = 0.0 if _is_missing(top["first_order"]) else float(top["first_order"])
-    alone = f"{first:.0%} on its own" if first > 0 else "little on its own"
-    return (
-        f"{name} moves the ranks most: it accounts for {float(top['total_order']):.0%} of the "
-        f"variance of the average rank shift including its interactions with the other "
-        f"assumptions ({alone})."
-    )
+    alone = t.plain("sens_alone", share=f"{first:.0%}") if first > 0 else t.plain("sens_little")
+    return t.plain("sens_top", name=name, total=f"{float(top['total_order']):.0%}", alone=alone)
 
 
 def sensitivity_data(sensitivity: pl.DataFrame | None) -> list[dict[str, Any]]:
@@ -102,16 +103,17 @@ def sensitivity_data(sensitivity: pl.DataFrame | None) -> list[dict[str, Any]]:
     return sensitivity.select("assumption", "first_order", "total_order").to_dicts()
 
 
-def chart_sensitivity(sensitivity: pl.DataFrame | None) -> Markup:
+def chart_sensitivity(sensitivity: pl.DataFrame | None, lang: str = "en") -> Markup:
     """Paired horizontal bars per assumption: first-order and total Sobol index (0-1)."""
+    t = Translator(lang)
     return draw_sensitivity(
         sensitivity_data(sensitivity),
-        ASSUMPTION_NAMES,
+        assumption_names(lang),
         {
-            "title": "Sensitivity of the ranks to each assumption (Sobol indices)",
-            "empty": "No sensitivity analysis for this edition",
-            "first": "First order (alone)",
-            "total": "Total (with interactions)",
-            "axis": "Share of the variance of the mean absolute rank shift",
+            "title": t.plain("sens_title"),
+            "empty": t.plain("sens_missing"),
+            "first": t.plain("sens_first"),
+            "total": t.plain("sens_total"),
+            "axis": t.plain("sens_axis"),
         },
     )
