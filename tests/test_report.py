@@ -780,3 +780,14 @@ def test_report_on_a_phone(edition: EditionData, tmp_path: Path) -> None:
             assert page.evaluate("document.documentElement.lang") == "zh-CN"
         finally:
             browser.close()
+
+
+def test_every_framework_code_has_a_chinese_name() -> None:
+    """The Chinese edition names every pillar and indicator of the real framework in Chinese."""
+    import csv
+
+    from pipelines.release.messages import ZH_CODE_NAMES
+
+    with (REPO_ROOT / "assets" / "framework.csv").open(encoding="utf-8") as handle:
+        codes = {row["iCode"] for row in csv.DictReader(handle)}
+    assert codes <= set(ZH_CODE_NAMES), sorted(codes - set(ZH_CODE_NAMES))

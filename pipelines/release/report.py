@@ -26,7 +26,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from pipelines.release import charts, facts
-from pipelines.release.messages import LANGUAGES, REPORT_FILES, Translator, ordinal
+from pipelines.release.messages import (
+    LANGUAGES,
+    REPORT_FILES,
+    ZH_CODE_NAMES,
+    Translator,
+    ordinal,
+)
 from pipelines.release.sources import source_description, source_name, source_of_indicator
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -596,22 +602,6 @@ class Page:
         ]
 
 
-#: Chinese names of the framework codes (the framework file holds the English ones).
-ZH_CODE_NAMES = {
-    "index": "城市国际影响力指数",
-    "media": "海外媒体关注度",
-    "social": "海外网络关注度",
-    "economy": "经济体量与开放度",
-    "media_volume": "海外媒体报道量",
-    "media_reach": "海外媒体覆盖面",
-    "media_tone": "海外媒体报道基调",
-    "wiki_foreign_views": "外语维基百科浏览量",
-    "wiki_editions": "维基百科语种数",
-    "hn_mentions": "Hacker News 提及数",
-    "se_questions": "Stack Exchange 旅行与外籍提问数",
-    "gdp_per_capita": "人均 GDP（国家层面）",
-    "city_population": "城市群人口",
-}
 #: Configuration keys (substring) -> message key of their plain-language label.
 CONFIG_LABELS = (
     ("screen", "cfg_screen"),
