@@ -24,8 +24,9 @@ CITY_INDEX = str(BIN / "city-index")
 PY = str(BIN / "python")
 R_SCRIPT = ROOT / "bench" / "coinr_run.R"
 INSTALL_HINT = (
-    "COINr is not available: install R and COINr 1.1.14 with the project's install-coinr "
-    "script (as root, about 2 minutes; COINR_LIB=/tmp/coinr-lib by default), then run again"
+    "COINr is not available: install R (Debian: r-base-core) and COINr 1.1.14 (tag v1.1.14 of "
+    "github.com/bluefoxr/COINr) with `R CMD INSTALL --library=/tmp/coinr-lib COINr` (or set "
+    "COINR_LIB to where it is; install-coinr does both), then run again"
 )
 
 

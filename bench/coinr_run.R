@@ -1,5 +1,5 @@
 # COINr's build of the bench's files, timed inside R: the side of the bench the engine is
-# measured against (bench/coinr.py launches it; COINr 1.1.14, /work/.../install-coinr).
+# measured against (bench/coinr.py launches it; COINr 1.1.14 in COINR_LIB).
 #   Rscript bench/coinr_run.R iMeta.csv iData.csv out_dir panel|year none|coinr
 # panel: new_coin(split_to = "all") -> Normalise(global = TRUE) -> Aggregate (a purse);
 # year:  new_coin -> [Treat] -> Normalise -> Aggregate (one coin).

@@ -31,7 +31,7 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
     assert set(results) == {"coinr", "engine", "uncertainty", "edition", "incremental", "queries"}
     side = results["coinr"]  # COINr beside compute, or why not (R and COINr not installed)
     if "skipped" in side:
-        assert "install-coinr" in side["skipped"]
+        assert "COINr 1.1.14" in side["skipped"] and "COINR_LIB" in side["skipped"]
     else:
         for run in [*side["panels"], *side["one_year"].values()]:
             agreement = run["agreement"]
