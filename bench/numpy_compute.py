@@ -89,7 +89,8 @@ def scores_frame(
 
 def run(framework_path: Path, data_path: Path, out_dir: Path, method: str) -> Path:
     framework = read_framework(framework_path)
-    long, _ = read_data(data_path, framework)
+    wide, _ = read_data(data_path, framework)
+    long = wide.unpivot(index=["unit_code", "year"], variable_name="icode", value_name="value")
     fw = compile_framework(framework)
     values, units, years = dense_panel(long, fw)
     scores, ranks = panel_scores(values, fw, method)

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import scenarios
+from bench import coinr, scenarios
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("engine", "uncertainty", "edition", "incremental", "queries")
+SCENARIOS = ("coinr", "engine", "uncertainty", "edition", "incremental", "queries")
 COINR = {  # COINr 1.1.14 on a 2-core machine: context only, never a side-by-side ratio
     "engine_1000x20_s": 5.6,
     "engine_5000x20_s": 23.4,
@@ -32,6 +32,9 @@ COINR = {  # COINr 1.1.14 on a 2-core machine: context only, never a side-by-sid
     "uncertainty_ms_per_replication": 8100 / 50,
 }
 FULL = {
+    "coinr_panels": [(250, 20), (1000, 20), (2500, 20), (5000, 20)],
+    "coinr_one_year": 5000,
+    "coinr_reps": 2,
     "engine_sizes": [(1000, 20), (5000, 20)],
     "curve_sizes": [(250, 20), (2500, 20)],
     "engine_reps": 1,
@@ -42,6 +45,9 @@ FULL = {
     "queries": (5000, 20, 30),
 }
 QUICK = {
+    "coinr_panels": [(60, 3)],
+    "coinr_one_year": 60,
+    "coinr_reps": 1,
     "engine_sizes": [(60, 3)],
     "curve_sizes": [],
     "engine_reps": 1,
@@ -83,6 +89,53 @@ def machine() -> dict:
     }
 
 
+def add_coinr_goals(side: dict, add: Callable) -> None:
+    """The goals taken beside COINr, in the same run on the same files."""
+    panels = side.get("panels", [])
+    big = next((p for p in panels if (p["units"], p["years"]) == (5000, 20)), None)
+    add(
+        "panel 5,000 x 20: COINr build time / compute wall time",
+        big and big["coinr_build_over_compute"],
+        ">= 3",
+        lambda v: v >= 3,
+    )
+    add(
+        "panel 5,000 x 20: compute peak MB / COINr process peak MB",
+        big and round(big["compute_peak_rss_mb"] / big["coinr_peak_rss_mb"], 2),
+        "<= 1",
+        lambda v: v <= 1,
+    )
+    for treat, label in (("none", "no treatment"), ("coinr", "COINr treatment")):
+        year = side.get("one_year", {}).get(treat)
+        add(
+            f"one year 5,000 units, {label}: COINr process / compute wall time",
+            year and year["coinr_process_over_compute"],
+            "> 1",
+            lambda v: v > 1,
+        )
+    runs = panels + list(side.get("one_year", {}).values())
+    add(
+        "compute = COINr, every value (max abs diff), ranks and missingness",
+        max(r["agreement"]["max_abs_diff"] for r in runs) if runs else None,
+        "<= 1e-9, every row matched, 0 rank or missing mismatches",
+        lambda v: (
+            v <= 1e-9
+            and all(
+                r["agreement"]["rank_mismatches"] == 0
+                and r["agreement"]["missing_mismatches"] == 0
+                and r["agreement"]["rows_matched"] == r["agreement"]["rows_compute"]
+                for r in runs
+            )
+        ),
+    )
+    add(
+        "compute peak MB per million values (5,000 x 20)",
+        big and round(big["compute_peak_rss_mb"] / (big["values"] / 1e6), 1),
+        "stated",
+        None,
+    )
+
+
 def goals(results: dict) -> list[dict]:
     """Each goal with the measured figure and pass or miss (None when not measured)."""
     rows = []
@@ -91,6 +144,7 @@ def goals(results: dict) -> list[dict]:
         passed = None if figure is None or ok is None else bool(ok(figure))
         rows.append({"goal": name, "figure": figure, "target": goal, "pass": passed})
 
+    add_coinr_goals(results.get("coinr", {}), add)
     engine = results.get("engine", {})
     big = next((s for s in engine.get("sizes", []) if (s["units"], s["years"]) == (5000, 20)), None)
     add(
@@ -163,6 +217,7 @@ def markdown(report: dict) -> str:
                 f"{s['numpy_peak_rss_mb']:.0f} | {s['compute_over_numpy']:.1f} | "
                 f"{s['check_compute_vs_numpy']['max_abs_diff']:.1e} |"
             )
+    lines += coinr_markdown(report["results"].get("coinr", {}))
     ed = report["results"].get("edition", {})
     if "ratio" in ed:
         lines += [
@@ -182,10 +237,43 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def coinr_markdown(side: dict) -> list[str]:
+    """The cost curve beside COINr and the one-year runs."""
+    if side.get("skipped"):
+        return ["", f"COINr beside the engine: skipped: {side['skipped']}"]
+    if not side.get("panels"):
+        return []
+    lines = [
+        "",
+        f"Beside COINr {side['coinr_version']} (same files, alternating, median of "
+        f"{side['reps']}):",
+        "",
+        "| run | values | compute s | compute MB | COINr build s | COINr process s"
+        " | COINr MB | COINr build / compute | max abs diff | rank mismatches |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = [(f"panel {p['units']:,} x {p['years']}", p) for p in side["panels"]]
+    rows += [
+        (f"one year {y['units']:,}, treat {treat}", y) for treat, y in side["one_year"].items()
+    ]
+    for label, r in rows:
+        a = r["agreement"]
+        lines.append(
+            f"| {label} | {r['values']:,} | {r['compute_s']:.2f} | {r['compute_peak_rss_mb']:.0f}"
+            f" | {r['coinr_build_s']:.2f} | {r['coinr_s']:.2f} | {r['coinr_peak_rss_mb']:.0f}"
+            f" | {r['coinr_build_over_compute']:.2f} | {a['max_abs_diff']:.1e}"
+            f" | {a['rank_mismatches']} |"
+        )
+    return lines
+
+
 def run(quick: bool, results_dir: Path, only: list[str]) -> dict:
     cfg = QUICK if quick else FULL
     work = Path(tempfile.mkdtemp(prefix="city-index-bench-"))
     calls: dict[str, Callable[[], dict]] = {
+        "coinr": lambda: coinr.beside_coinr(
+            cfg["coinr_panels"], cfg["coinr_one_year"], work, cfg["coinr_reps"]
+        ),
         "engine": lambda: scenarios.engine_at_scale(
             cfg["engine_sizes"] + cfg["curve_sizes"], work, cfg["engine_reps"]
         ),

@@ -28,7 +28,16 @@ def test_quick_bench_writes_json_and_markdown(tmp_path: Path) -> None:
     assert report["quick"] is True
     assert {"nproc", "memory_gb", "cpu", "versions"} <= report["machine"].keys()
     results = report["results"]
-    assert set(results) == {"engine", "uncertainty", "edition", "incremental", "queries"}
+    assert set(results) == {"coinr", "engine", "uncertainty", "edition", "incremental", "queries"}
+    side = results["coinr"]  # COINr beside compute, or why not (R and COINr not installed)
+    if "skipped" in side:
+        assert "COINr 1.1.14" in side["skipped"] and "COINR_LIB" in side["skipped"]
+    else:
+        for run in [*side["panels"], *side["one_year"].values()]:
+            agreement = run["agreement"]
+            assert agreement["rows_matched"] == agreement["rows_compute"] > 0
+            assert agreement["max_abs_diff"] <= 1e-9 and agreement["rank_mismatches"] == 0
+        assert side["compute_profile_largest_panel"]["models_s"]["eng_scores"] >= 0
     assert not [name for name, r in results.items() if "error" in r]
     size = results["engine"]["sizes"][0]
     assert {"compute_s", "compute_peak_rss_mb", "numpy_s", "compute_over_numpy"} <= size.keys()

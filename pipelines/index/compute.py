@@ -18,9 +18,15 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from pipelines.errors import InputRefused
-from pipelines.index.dbt_runner import run_dbt
+from pipelines.index.engine_sql import compiled_engine, run_engine
 from pipelines.index.framework_check import load_framework
 from pipelines.settings import output_home
+
+# DuckDB settings of the engine run. Insertion order is never relied on (every sum runs over an
+# ordered list and the output is sorted), which lets DuckDB stream instead of buffering; the
+# memory limit makes DuckDB spill to the scratch folder rather than hold every intermediate
+# (without it a 5,000 x 20 panel peaked at 1.7 GB; bench/README.md has the curve).
+ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'400MB'"}
 
 NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
 
@@ -76,7 +82,56 @@ def read_csv_strings(path: Path, what: str) -> pl.DataFrame:
 
 
 def read_data(path: Path, framework: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
-    """iData in long form (unit_code, year, icode, value); True when it has a Time column.
+    """iData typed (unit_code, year, one Float64 column per indicator); True when it has a Time
+    column. Read typed in one pass when the file is regular; anything irregular is read again
+    as text by read_data_checked, which says what is wrong (or reads it as the rules allow)."""
+    indicators = framework.filter(pl.col("type") == "Indicator")["icode"].to_list()
+    typed = read_data_typed(path, indicators)
+    return typed if typed is not None else read_data_checked(path, framework)
+
+
+def read_data_typed(path: Path, indicators: list[str]) -> tuple[pl.DataFrame, bool] | None:
+    """The fast path of read_data: numbers parsed while reading (a fraction of the memory of
+    text). None when the file is not plainly regular, so that read_data_checked decides."""
+    try:
+        header = pl.read_csv(path, n_rows=0).columns
+        if "uCode" not in header or not indicators or any(c not in header for c in indicators):
+            return None
+        has_time = "Time" in header
+        data = pl.read_csv(
+            path,
+            columns=["uCode", *(["Time"] if has_time else []), *indicators],
+            schema_overrides={
+                "uCode": pl.String,
+                "Time": pl.String,
+                **dict.fromkeys(indicators, pl.Float64),
+            },
+            null_values=["NA"],
+        )
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+    if data.is_empty() or not data["uCode"].str.strip_chars().ne("").all():
+        return None  # also false when a unit code is null
+    year = (
+        data["Time"].str.strip_chars().cast(pl.Int32, strict=False)
+        if has_time
+        else pl.Series("Time", [NO_TIME] * data.height, dtype=pl.Int32)
+    )
+    if (
+        year.null_count()
+        or not data.select(
+            pl.all_horizontal(pl.col(indicators).is_finite().fill_null(True)).all()
+        ).item()
+    ):
+        return None
+    wide = data.select(pl.col("uCode").alias("unit_code"), year.alias("year"), *indicators)
+    if wide.select("unit_code", "year").is_duplicated().any():
+        return None
+    return wide, has_time
+
+
+def read_data_checked(path: Path, framework: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+    """iData read as text and checked cell by cell (read_data's careful path).
 
     Refused, naming file, row and column: an empty file or one with no rows, no uCode column,
     none or only some of the framework's indicators, a unit code that is empty, a Time that is
@@ -137,12 +192,12 @@ def read_data(path: Path, framework: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
     if keys.is_duplicated().any():
         row_index = int(keys.is_duplicated().arg_true()[-1])
         raise InputError(path, row_index + 2, "uCode", "duplicate unit and Time")
-    long = data.select(
+    wide = data.select(
         pl.col("uCode").alias("unit_code"),
         pl.col("Time").alias("year"),
         *[pl.col(c).cast(pl.Float64, strict=False) for c in indicators],
-    ).unpivot(index=["unit_code", "year"], variable_name="icode", value_name="value")
-    return long, has_time
+    )
+    return wide, has_time
 
 
 def read_groups(path: Path, column: str) -> pl.DataFrame:
@@ -172,6 +227,28 @@ def write_csv_stream(batches: pa.RecordBatchReader, path: Path) -> None:
             writer.write_batch(batch)
 
 
+def load_inputs(
+    con: duckdb.DuckDBPyConnection,
+    framework: pl.DataFrame,
+    wide: pl.DataFrame,
+    groups: pl.DataFrame,
+) -> None:
+    """The compute sources of the engine models: framework, long data and groups."""
+    con.execute("create schema compute")
+    for name, frame in (("framework", framework), ("groups", groups)):
+        con.register("incoming", frame.to_arrow())
+        con.execute(f"create table compute.{name} as select * from incoming")
+        con.unregister("incoming")
+    # The long form is made by DuckDB (no name spliced: every column but the two keys).
+    con.register("incoming", wide.to_arrow())
+    con.execute(
+        "create table compute.data as select unit_code, year, icode, value"
+        " from incoming unpivot include nulls"
+        " (value for icode in (columns(* exclude (unit_code, year))))"
+    )
+    con.unregister("incoming")
+
+
 def parse_cache(dbt_vars: dict[str, object]) -> Path:
     """A work folder per configuration, kept between runs: dbt parses the project again
     whenever its vars or profile change, so one folder per set of vars lets it reuse its
@@ -188,7 +265,7 @@ def compute(
 ) -> Path:
     """Run the engine and write out_dir/scores.csv; returns its path."""
     framework = read_framework(framework_path)
-    long, has_time = read_data(data_path, framework)
+    wide, has_time = read_data(data_path, framework)
     if config.impute.startswith("group_mean:"):
         groups = read_groups(data_path, config.impute.split(":", 1)[1])
     else:
@@ -212,21 +289,15 @@ def compute(
         partial = out_dir / "scores.csv.partial"
         try:
             with duckdb.connect(str(warehouse)) as con:
-                con.execute("create schema compute")
-                for name, frame in (("framework", framework), ("data", long), ("groups", groups)):
-                    con.register("incoming", frame.to_arrow())
-                    con.execute(f"create table compute.{name} as select * from incoming")
-                    con.unregister("incoming")
-            run_dbt(
-                "run",  # the engine's grid is unique by construction (tested in the suite)
-                warehouse=warehouse,
-                dbt_vars=dbt_vars,
-                select="tag:engine",
-                target_path=workspace / "target",
-            )
+                load_inputs(con, framework, wide, groups)
+            del wide  # the input frame is in DuckDB now
+            nodes = compiled_engine(warehouse, dbt_vars, workspace)  # dbt compiles, once
             out_dir.mkdir(parents=True, exist_ok=True)
             target = out_dir / "scores.csv"
-            with duckdb.connect(str(warehouse)) as con:  # dbt may still hold it in-process
+            with duckdb.connect(str(warehouse)) as con:
+                for setting, value in ENGINE_SETTINGS.items():  # dbt may hold it in-process
+                    con.execute(f"set {setting} = {value}")  # constants above, no data
+                run_engine(con, nodes)
                 scores = con.sql(
                     "select unit_code as uCode,"
                     " case when ? then cast(year as varchar) end as Time,"
@@ -234,7 +305,7 @@ def compute(
                     " from engine.eng_scores order by year, level, icode, unit_code",
                     params=[has_time],
                 )
-                write_csv_stream(scores.fetch_record_batch(), partial)
+                write_csv_stream(scores.to_arrow_reader(), partial)
             partial.replace(target)
         finally:
             warehouse.unlink(missing_ok=True)

@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dbt.cli.main import dbtRunner
-
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
@@ -44,6 +42,8 @@ def run_dbt(
     target_path: Path | None = None,
 ) -> None:
     """Invoke dbt in-process against the given DuckDB file; raise DbtRunError on any failure."""
+    from dbt.cli.main import dbtRunner  # imported when used: a second of start-up otherwise
+
     previous = os.environ.get("CITY_INDEX_WAREHOUSE")
     os.environ["CITY_INDEX_WAREHOUSE"] = str(warehouse)
     try:
@@ -74,6 +74,8 @@ def ensure_manifest(target_path: Path | None = None) -> Path:
     Parsed with the vars of the default edition run and the current warehouse profile, so that
     the run's dbt can reuse this parse instead of starting over (dbt reparses when vars or the
     profile change)."""
+    from dbt.cli.main import dbtRunner
+
     from pipelines.settings import LATEST_COMPLETE_YEAR
 
     target = target_path or PROJECT_DIR / "target"

@@ -1,0 +1,118 @@
+"""compute runs the engine as dbt compiled it, directly on DuckDB (pipelines.index.engine_sql):
+the same tables as `dbt run` makes, a compile that follows the vars and the project, and a
+typed fast read that gives the same frame as the careful one."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from pipelines.errors import InputRefused
+from pipelines.index.compute import (
+    EngineConfig,
+    load_inputs,
+    read_data,
+    read_data_checked,
+    read_data_typed,
+    read_framework,
+)
+from pipelines.index.dbt_runner import run_dbt
+from pipelines.index.engine_sql import compiled_engine, project_fingerprint, run_engine
+from tests.reference_data import COINR_ASEM_DIR as COINR
+
+META = COINR / "inputs_iMeta.csv"
+PANEL = COINR / "inputs_iData_p.csv"
+NO_GROUPS = pl.DataFrame(
+    schema={
+        "unit_code": pl.String,
+        "year": pl.Int32,
+        "group_name": pl.String,
+        "group_value": pl.String,
+    }
+)
+
+
+def scratch_with_inputs(folder: Path) -> Path:
+    """A scratch warehouse named as compute names it, holding the ASEM panel as sources."""
+    folder.mkdir(parents=True, exist_ok=True)
+    warehouse = folder / "scratch.duckdb"
+    framework = read_framework(META)
+    wide, _ = read_data_typed(
+        PANEL, framework.filter(pl.col("type") == "Indicator")["icode"].to_list()
+    )
+    with duckdb.connect(str(warehouse)) as con:
+        load_inputs(con, framework, wide, NO_GROUPS)
+    return warehouse
+
+
+@pytest.mark.parametrize("treat", ["none", "coinr"])
+def test_direct_run_makes_the_tables_dbt_run_makes(tmp_path: Path, treat: str) -> None:
+    dbt_vars = {
+        "engine_input": "compute",
+        **EngineConfig(treat=treat, normalise="minmax_panel").dbt_vars(),
+    }
+    by_dbt = scratch_with_inputs(tmp_path / "dbt")
+    run_dbt(
+        "run",
+        warehouse=by_dbt,
+        dbt_vars=dbt_vars,
+        select="tag:engine",
+        target_path=tmp_path / "dbt" / "target",
+    )
+    direct = scratch_with_inputs(tmp_path / "direct")
+    nodes = compiled_engine(direct, dbt_vars, tmp_path / "direct")
+    with duckdb.connect(str(direct)) as con:
+        run_engine(con, nodes)
+    tables = ("eng_scores", "eng_treatment", "eng_treated", "eng_screened")
+    made = {}
+    for name, warehouse in (("dbt", by_dbt), ("direct", direct)):
+        with duckdb.connect(str(warehouse)) as con:  # table names are fixed, not data
+            made[name] = {t: con.sql(f"from engine.{t} order by all").pl() for t in tables}
+    for table in tables:
+        assert made["direct"][table].equals(made["dbt"][table]), table
+    treated = made["dbt"]["eng_treatment"].filter(pl.col("row_kind") == "value").height
+    assert (treated > 0) == (treat == "coinr")
+
+
+def test_the_compiled_engine_follows_vars_and_project_files(tmp_path: Path) -> None:
+    base = {"engine_input": "compute", **EngineConfig().dbt_vars()}
+    other = {**base, "normalise": "zscore"}
+    assert project_fingerprint(base) == project_fingerprint(dict(reversed(base.items())))
+    assert project_fingerprint(base) != project_fingerprint(other)
+    warehouse = scratch_with_inputs(tmp_path)
+    nodes = compiled_engine(warehouse, base, tmp_path)
+    scores = next(n for n in nodes if n.name == "eng_scores")
+    assert "rank() over" in scores.code
+    cached = (tmp_path / "engine_sql.json").read_text()
+    assert compiled_engine(warehouse, base, tmp_path) == nodes  # from the cache
+    zscore = compiled_engine(warehouse, other, tmp_path)
+    normalised = next(n for n in zscore if n.name == "eng_normalised")
+    assert "x_sd" in normalised.code and (tmp_path / "engine_sql.json").read_text() != cached
+    names = [n.name for n in nodes]
+    assert names.index("eng_imputed") < names.index("eng_treatment") < names.index("eng_treated")
+
+
+def test_typed_read_gives_the_checked_read(tmp_path: Path) -> None:
+    framework = read_framework(META)
+    indicators = framework.filter(pl.col("type") == "Indicator")["icode"].to_list()
+    fast = read_data_typed(PANEL, indicators)
+    assert fast is not None
+    checked = read_data_checked(PANEL, framework)
+    assert fast[1] == checked[1]
+    assert fast[0].equals(checked[0])
+    rows = list(csv.reader(PANEL.read_text().splitlines()))
+    column = rows[0].index(indicators[0])
+    rows[3][column] = "n/a"  # not a number: the careful path says where
+    irregular = tmp_path / "iData.csv"
+    with irregular.open("w", newline="") as out:
+        csv.writer(out).writerows(rows)
+    assert read_data_typed(irregular, indicators) is None
+    with pytest.raises(InputRefused, match=indicators[0]) as refused:
+        read_data(irregular, framework)
+    assert "row 4" in str(refused.value) and "n/a" in str(refused.value)
+    shutil.rmtree(tmp_path, ignore_errors=True)
