@@ -7,7 +7,13 @@ import polars as pl
 import pytest
 
 from pipelines.ingest.landing import TABLES
-from pipelines.ingest.raw_checks import POLARS_TYPES, RAW_CHECKS, RAW_RULES, check_frame
+from pipelines.ingest.raw_checks import (
+    POLARS_TYPES,
+    RAW_CHECKS,
+    RAW_RULES,
+    check_frame,
+    rules_markdown,
+)
 
 YEAR = 2023
 REGISTRY = pl.DataFrame({"city_id": ["a", "b", "c"], "country_iso3": ["CHN", "FRA", "FRA"]})
@@ -124,3 +130,10 @@ def test_a_column_of_another_type_is_refused() -> None:
     frame = volume().with_columns(pl.col("article_count").cast(pl.Float64))
     problems = check_frame("gdelt_volume", YEAR, frame, REGISTRY)
     assert any("article_count" in p and "Int64" in p for p in problems), problems
+
+
+def test_the_documented_rules_are_the_checked_rules() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert rules_markdown() in docs

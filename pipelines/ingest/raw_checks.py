@@ -114,7 +114,9 @@ RAW_RULES: dict[str, RawRules] = {
             "indicator_id",
             {
                 "NY.GDP.PCAP.CD": Range(0, 500_000, "GDP per capita, current US$; max ~250 k"),
-                "SP.POP.TOTL": Range(0, 2_000_000_000, "population; no country has 2 G"),
+                "SP.POP.TOTL": Range(
+                    0, 10_000_000_000, "population; no country exceeds the world's 8 G"
+                ),
             },
         ),
     ),
@@ -342,3 +344,30 @@ def _raw_check(table: str) -> dg.AssetChecksDefinition:
 
 
 RAW_CHECKS = [_raw_check(table) for table in RAW_RULES]
+
+
+def _bounds(bound: Range) -> str:
+    low = "" if bound.low is None else f"{bound.low:,.15g}"
+    high = "" if bound.high is None else f"{bound.high:,.15g}"
+    return f"{low}..{high} ({bound.why})"
+
+
+def rules_markdown() -> str:
+    """The rules as the Markdown table of docs/architecture.md (a test holds them equal)."""
+    lines = [
+        "| table | one row per | plausible ranges | in the year | registry coverage |",
+        "|---|---|---|---|---|",
+    ]
+    for table, rules in RAW_RULES.items():
+        ranges = [f"{column} {_bounds(bound)}" for column, bound in rules.ranges.items()]
+        if rules.ranges_by:
+            column, by_value = rules.ranges_by
+            ranges += [f"value of {code}: {_bounds(b)}" for code, b in by_value.items()]
+        ranges += [f"{c} in {', '.join(map(str, v))}" for c, v in rules.allowed.items()]
+        in_year = [*rules.dates_in_year, *rules.years_equal]
+        in_year += [f"{c} (Y-{n}..Y)" for c, n in rules.years_within.items()]
+        lines.append(
+            f"| `raw.{table}` | {', '.join(rules.keys)} | {'; '.join(ranges) or '-'} "
+            f"| {', '.join(in_year) or '-'} | {rules.covers_registry or '-'} |"
+        )
+    return "\n".join(lines)
