@@ -10,11 +10,11 @@ import polars as pl
 import pytest
 import responses
 
-from pipelines.ingest.fetch import fetch_social
 from pipelines.registry import RegistryError, _check_social, load_cities
-from pipelines.sources import social
 from pipelines.sources.http import SnapshotStore, SourceError
-from pipelines.sources.social import BlueskyClient, MastodonClient, YouTubeClient
+from pipelines.sources.social import client as social
+from pipelines.sources.social import fetch_social
+from pipelines.sources.social.client import BlueskyClient, MastodonClient, YouTubeClient
 
 BSKY = "https://public.api.bsky.app/xrpc/app.bsky.actor.getProfile"
 MASTODON = "https://social.example.org/api/v1/accounts/lookup"
@@ -132,7 +132,7 @@ def test_a_current_snapshot_never_describes_an_old_year():
 
 
 def test_absent_keys_skip_youtube_and_x_with_a_log_line(caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.INFO, logger="pipelines.sources.social")
+    caplog.set_level(logging.INFO, logger="pipelines.sources.social.client")
     batch = fetch_social(cities(("a", "", "")), 2025, environ=NO_KEYS)
     assert "youtube: YOUTUBE_API_KEY not set; YouTube channel statistics skipped" in caplog.text
     assert "x: X_BEARER_TOKEN not set" in caplog.text

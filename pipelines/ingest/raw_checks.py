@@ -24,7 +24,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest.landing import SCHEMA, TABLES
 from pipelines.partitions import run_years
-from pipelines.sources.worldbank import WINDOW_YEARS
+from pipelines.sources.worldbank.client import WINDOW_YEARS
 
 #: DuckDB type of the landing DDL -> the polars type the warehouse hands back.
 POLARS_TYPES: dict[str, pl.DataType] = {

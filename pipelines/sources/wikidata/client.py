@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.wikidata.tables import SITELINKS
 
 PATH = "/w/api.php"
 BATCH_SIZE = 50
@@ -41,13 +42,7 @@ NON_LANGUAGE_WIKIS = frozenset(
 )
 SITE_RE = re.compile(r"^[a-z][a-z0-9_]*wiki$")
 
-SITELINK_SCHEMA = {
-    "city_id": pl.String,
-    "qid": pl.String,
-    "site": pl.String,
-    "title": pl.String,
-    "response_sha256": pl.String,
-}
+SITELINK_SCHEMA = SITELINKS.polars_schema()
 
 
 def is_language_wikipedia(site: str) -> bool:

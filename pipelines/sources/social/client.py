@@ -42,20 +42,15 @@ from pipelines.sources.http import (
     decode_json,
     request_key,
 )
+from pipelines.sources.social.tables import FOLLOWERS
 
 logger = logging.getLogger(__name__)
 
 YOUTUBE_KEY_ENV = "YOUTUBE_API_KEY"
 X_TOKEN_ENV = "X_BEARER_TOKEN"
 
-FOLLOWER_SCHEMA = {
-    "city_id": pl.String,
-    "platform": pl.String,
-    "account": pl.String,
-    "followers": pl.Int64,
-    "observed_at": pl.String,  # ISO 8601 UTC; landing casts to TIMESTAMP
-    "response_sha256": pl.String,
-}
+# observed_at travels as ISO 8601 UTC text; landing casts it to the declared TIMESTAMP.
+FOLLOWER_SCHEMA = {**FOLLOWERS.polars_schema(), "observed_at": pl.String}
 
 
 class AccountMissing(LookupError):

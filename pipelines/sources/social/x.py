@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import polars as pl
 import requests
 
 from pipelines.sources.http import (
@@ -47,6 +46,7 @@ from pipelines.sources.http import (
     decode_json,
     utc_now_iso,
 )
+from pipelines.sources.social.tables import X_POST_COUNTS
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +64,7 @@ NO_ACCESS = (
     "pay-per-use credits; check X_BEARER_TOKEN and the app's access level)"
 )
 
-COUNT_SCHEMA = {
-    "city_id": pl.String,
-    "period_year": pl.Int32,
-    "query": pl.String,
-    "total": pl.Int64,
-    "response_sha256": pl.String,
-}
+COUNT_SCHEMA = X_POST_COUNTS.polars_schema()
 
 
 def skipped(note: str) -> str:

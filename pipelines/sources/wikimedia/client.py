@@ -15,28 +15,15 @@ from urllib.parse import quote
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.wikimedia.tables import MISSING, PAGEVIEWS
 
 PATH_TEMPLATE = (
     "/metrics/pageviews/per-article/{project}/all-access/user/{article}/monthly/{start}/{end}"
 )
 MISSING_STATUSES = (400, 404)
 
-PAGEVIEW_SCHEMA = {
-    "city_id": pl.String,
-    "lang": pl.String,
-    "article": pl.String,
-    "month": pl.Date,
-    "views": pl.Int64,
-    "response_sha256": pl.String,
-}
-MISSING_SCHEMA = {
-    "city_id": pl.String,
-    "lang": pl.String,
-    "article": pl.String,
-    "status": pl.Int32,
-    "detail": pl.String,
-    "response_sha256": pl.String,
-}
+PAGEVIEW_SCHEMA = PAGEVIEWS.polars_schema()
+MISSING_SCHEMA = MISSING.polars_schema()
 
 
 def article_key(title: str) -> str:

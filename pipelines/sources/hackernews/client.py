@@ -15,21 +15,13 @@ from calendar import timegm
 from collections.abc import Iterable
 from typing import ClassVar
 
-import polars as pl
-
+from pipelines.sources.hackernews.tables import MENTIONS
 from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
 
 PATH = "/api/v1/search"
 TAGS = "(story,comment)"
 
-MENTION_SCHEMA = {
-    "city_id": pl.String,
-    "period_year": pl.Int32,
-    "query": pl.String,
-    "hits": pl.Int64,
-    "exhaustive": pl.Boolean,
-    "response_sha256": pl.String,
-}
+MENTION_SCHEMA = MENTIONS.polars_schema()
 
 
 def year_bounds(year: int) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.worldbank.tables import INDICATOR
 
 INDICATORS = ("NY.GDP.PCAP.CD", "SP.POP.TOTL")
 PER_PAGE = 1000
@@ -22,14 +23,7 @@ BATCH_SIZE = 60
 WINDOW_YEARS = 5
 INVALID_VALUE_ID = "120"
 
-INDICATOR_SCHEMA = {
-    "country_iso3": pl.String,
-    "indicator_id": pl.String,
-    "obs_year": pl.Int32,
-    "value": pl.Float64,
-    "last_updated": pl.Date,
-    "response_sha256": pl.String,
-}
+INDICATOR_SCHEMA = INDICATOR.polars_schema()
 
 
 class WorldBankAPIError(SourceError):

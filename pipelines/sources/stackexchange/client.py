@@ -24,22 +24,14 @@ from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import polars as pl
-
 from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
+from pipelines.sources.stackexchange.tables import QUESTIONS
 
 PATH = "/2.3/search/advanced"
 SITES: tuple[str, ...] = ("travel", "expatriates")
 KEY_ENV = "STACKEXCHANGE_KEY"
 
-QUESTION_SCHEMA = {
-    "city_id": pl.String,
-    "site": pl.String,
-    "period_year": pl.Int32,
-    "query": pl.String,
-    "total": pl.Int64,
-    "response_sha256": pl.String,
-}
+QUESTION_SCHEMA = QUESTIONS.polars_schema()
 
 
 def year_bounds(year: int) -> tuple[int, int]:
