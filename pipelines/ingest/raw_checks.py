@@ -24,18 +24,8 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest.landing import SCHEMA, TABLES
 from pipelines.partitions import run_years
+from pipelines.sources.spec import POLARS_TYPES
 from pipelines.sources.worldbank.client import WINDOW_YEARS
-
-#: DuckDB type of the landing DDL -> the polars type the warehouse hands back.
-POLARS_TYPES: dict[str, pl.DataType] = {
-    "VARCHAR": pl.String,
-    "BIGINT": pl.Int64,
-    "INTEGER": pl.Int32,
-    "DOUBLE": pl.Float64,
-    "DATE": pl.Date,
-    "TIMESTAMP": pl.Datetime("us"),
-    "BOOLEAN": pl.Boolean,
-}
 
 #: Rows shown per failing rule in a check's description.
 SAMPLE_ROWS = 5

@@ -16,7 +16,6 @@ the window whose text matches ``q``). Quirks:
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from calendar import timegm
@@ -24,7 +23,14 @@ from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
+from pipelines.sources.http import (
+    RecordedResponse,
+    SourceClient,
+    SourceError,
+    decode_json,
+    json_or_none,
+)
+from pipelines.sources.queries import phrase_query
 from pipelines.sources.stackexchange.tables import QUESTIONS
 
 PATH = "/2.3/search/advanced"
@@ -39,10 +45,7 @@ def year_bounds(year: int) -> tuple[int, int]:
     return timegm((year, 1, 1, 0, 0, 0)), timegm((year + 1, 1, 1, 0, 0, 0)) - 1
 
 
-def build_query(variant: str, excluded: tuple[str, ...] | list[str] = ()) -> str:
-    """``"New York" -Times`` (the site search's phrase and exclusion syntax)."""
-    terms = [f'"{variant.strip()}"'] + [f"-{w.strip()}" for w in excluded if w.strip()]
-    return " ".join(terms)
+build_query = phrase_query  # one syntax for the text searches
 
 
 def search_request(query: str, site: str, year: int) -> tuple[str, dict[str, str]]:
@@ -142,10 +145,7 @@ class StackExchangeClient(SourceClient):
         return recorded
 
     def _note_throttle(self, response: RecordedResponse) -> None:
-        try:
-            data = json.loads(response.body)
-        except ValueError:
-            return
+        data = json_or_none(response.body)
         if not isinstance(data, dict):
             return
         backoff = data.get("backoff")
