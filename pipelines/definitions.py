@@ -12,6 +12,7 @@ from pipelines.analysis.assets import index_analysis
 from pipelines.console import run_console
 from pipelines.index.assets import city_index_models, dbt_project
 from pipelines.ingest.assets import SOURCE_ASSETS, city_registry, index_framework
+from pipelines.ingest.raw_checks import RAW_CHECKS
 from pipelines.release.assets import annual_release
 from pipelines.resources import WarehouseResource
 from pipelines.settings import apply_environment_defaults
@@ -25,6 +26,9 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 INGEST_ASSETS = [city_registry, index_framework, *SOURCE_ASSETS]
 BUILD_ASSETS = [city_index_models, index_analysis]
+# The raw checks run (blocking) at the head of every build, without their ingest assets: a bad
+# raw table of any year the build reads stops the run before dbt starts.
+RAW_DATA_CHECKS = dg.AssetSelection.checks(*RAW_CHECKS)
 
 ingest_job = dg.define_asset_job(
     "ingest",
@@ -37,7 +41,7 @@ ingest_job = dg.define_asset_job(
 # publishes exactly what was fetched (live, record or snapshot) and makes no request.
 build_job = dg.define_asset_job(
     "build",
-    selection=dg.AssetSelection.assets(*BUILD_ASSETS),
+    selection=dg.AssetSelection.assets(*BUILD_ASSETS) | RAW_DATA_CHECKS,
     description=(
         "Build the index and its analysis for a year or a range of years (one run), with the "
         "dbt tests and the Great Expectations gate; other years' rows are left as they are."
@@ -48,7 +52,7 @@ build_job = dg.define_asset_job(
 
 annual_edition_job = dg.define_asset_job(
     "annual_edition",
-    selection=dg.AssetSelection.assets(*BUILD_ASSETS, annual_release),
+    selection=dg.AssetSelection.assets(*BUILD_ASSETS, annual_release) | RAW_DATA_CHECKS,
     description=(
         "Build, validate and release one year's edition from the landed raw data: dbt models, "
         "analysis, the Great Expectations gate (blocking) and the release folder."
@@ -79,7 +83,7 @@ def edition_after_annual_ingest(context: dg.RunStatusSensorContext):
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, *BUILD_ASSETS, annual_release],
-    asset_checks=[edition_gate, indicator_audit],
+    asset_checks=[edition_gate, indicator_audit, *RAW_CHECKS],
     jobs=[ingest_job, build_job, annual_edition_job],
     schedules=[annual_ingest_schedule],
     sensors=[edition_after_annual_ingest],

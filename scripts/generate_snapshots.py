@@ -65,14 +65,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from pipelines.registry import WIKI_LANGUAGES, load_cities, social_terms  # noqa: E402
-from pipelines.sources import (  # noqa: E402
-    gdelt,
-    hackernews,
-    stackexchange,
-    wikidata,
-    wikimedia,
-    worldbank,
-)
+from pipelines.sources.gdelt import client as gdelt  # noqa: E402
+from pipelines.sources.hackernews import client as hackernews  # noqa: E402
 from pipelines.sources.http import (  # noqa: E402
     FIRST_YEAR,
     LAST_YEAR,
@@ -80,6 +74,10 @@ from pipelines.sources.http import (  # noqa: E402
     chunks,
     request_key,
 )
+from pipelines.sources.stackexchange import client as stackexchange  # noqa: E402
+from pipelines.sources.wikidata import client as wikidata  # noqa: E402
+from pipelines.sources.wikimedia import client as wikimedia  # noqa: E402
+from pipelines.sources.worldbank import client as worldbank  # noqa: E402
 
 REFERENCE = PROJECT_ROOT / "assets" / "reference"
 GDP_PC_FILE = REFERENCE / "API_NY.GDP.PCAP.CD_DS2_en_csv_v2_1887433.csv"

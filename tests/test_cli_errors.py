@@ -311,7 +311,7 @@ def test_unreachable_source_names_url_and_time() -> None:
     import requests
     import responses as responses_lib
 
-    from pipelines.sources.gdelt import GdeltClient
+    from pipelines.sources.gdelt.client import GdeltClient
 
     with responses_lib.RequestsMock() as mock:
         url = "https://api.gdeltproject.org/api/v2/doc/doc"

@@ -12,8 +12,12 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.ingest import curated
-from pipelines.ingest.curated import (
+from pipelines.ingest.landing import SOURCE_TABLES, land_batch
+from pipelines.settings import LATEST_COMPLETE_YEAR
+from pipelines.sources.curated import CuratedInputError as FetchCuratedInputError
+from pipelines.sources.curated import fetch_curated
+from pipelines.sources.curated import inputs as curated
+from pipelines.sources.curated.inputs import (
     CITY_STATISTICS,
     OUTREACH,
     PUBLISHED_RANKINGS,
@@ -21,10 +25,6 @@ from pipelines.ingest.curated import (
     TEMPLATES_DIR,
     CuratedInputError,
 )
-from pipelines.ingest.fetch import CuratedInputError as FetchCuratedInputError
-from pipelines.ingest.fetch import fetch_curated
-from pipelines.ingest.landing import SOURCE_TABLES, land_batch
-from pipelines.settings import LATEST_COMPLETE_YEAR
 
 CITIES = pl.DataFrame({"id": ["paris", "xian", "beijing"]})
 URL = "https://example.org/report"

@@ -100,40 +100,90 @@ def test_same_numbers_again_is_a_no_op(first_release: Path) -> None:
     assert sorted(p.name for p in first_release.parent.iterdir()) == ["edition-1"]
 
 
-def test_bad_raw_data_is_refused_and_the_edition_is_untouched(first_release: Path) -> None:
+# Corruptions as a broken source or a damaged warehouse would leave them, in an earlier year the
+# edition reads (its history) or in the edition year: (table, year, SQL, what the refusal names).
+CORRUPTIONS = {
+    "duplicate key": (
+        "gdelt_volume",
+        YEAR - 1,
+        "insert into raw.gdelt_volume select * from raw.gdelt_volume where year = ? limit 1",
+        r"raw\.gdelt_volume 2024: row city_id=\S+, date=\S+ columns city_id, date: duplicate",
+    ),
+    "negative views": (
+        "wikimedia_pageviews",
+        YEAR - 1,
+        "update raw.wikimedia_pageviews set views = -60000000"
+        " where year = ? and city_id = 'paris' and lang = 'de'",
+        r"raw\.wikimedia_pageviews 2024: row city_id=paris, lang=de, month=\S+ column views: "
+        r"-60000000 is not >= 0",
+    ),
+    "implausible tone": (
+        "gdelt_tone",
+        YEAR - 1,
+        "update raw.gdelt_tone set avg_tone = 2.6e27 where year = ? and city_id = 'tokyo'",
+        r"raw\.gdelt_tone 2024: row city_id=tokyo, date=\S+ column avg_tone: 2\.6e\+27 is not "
+        r"<= 100",
+    ),
+    "a city's rows deleted": (
+        "stackexchange_questions",
+        YEAR - 1,
+        "delete from raw.stackexchange_questions where year = ? and city_id = 'beijing'",
+        r"raw\.stackexchange_questions 2024: column city_id: no rows for beijing",
+    ),
+    "implausible GDP per capita": (
+        "worldbank_indicator",
+        YEAR,
+        "update raw.worldbank_indicator set value = 1e30"
+        " where year = ? and country_iso3 = 'CHN' and indicator_id = 'NY.GDP.PCAP.CD'",
+        r"raw\.worldbank_indicator 2025: row country_iso3=CHN, indicator_id=NY\.GDP\.PCAP\.CD, "
+        r"obs_year=\d+ column value: 1e\+30 is not value of NY\.GDP\.PCAP\.CD in 0\.\.500000",
+    ),
+}
+
+
+@pytest.mark.parametrize("corruption", list(CORRUPTIONS))
+def test_bad_raw_data_of_any_year_read_stops_the_build_before_dbt(
+    first_release: Path, corruption: str
+) -> None:
+    """A bad raw table of any year the edition reads fails its raw check, which names the
+    table, year, row and column, and no dbt step runs; the edition stays untouched."""
+    import re
+
+    table, year, corrupt, named = CORRUPTIONS[corruption]
     before = digest_tree(first_release)
     warehouse = Path(first_release).parents[2] / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        # A negative count and a duplicated city-day, as a broken source would deliver them.
-        con.execute(
-            "insert into raw.gdelt_volume by name select * replace (-5 as article_count)"
-            " from raw.gdelt_volume where year = ? limit 1",
-            [YEAR],
+        con.execute(f"create temp table kept as select * from raw.{table} where year = ?", [year])
+        kept = con.sql("select * from kept").pl()
+        con.execute(corrupt, [year])
+    try:
+        job = cli._definitions().resolve_job_def("annual_edition")
+        result = job.execute_in_process(
+            instance=dg.DagsterInstance.get(),
+            partition_key=str(YEAR),
+            run_config={
+                "ops": {
+                    "annual_release": {"config": {"edition": 2}},
+                    "index_analysis": {"config": {"replications": 50}},
+                }
+            },
+            raise_on_error=False,
         )
-    job = cli._definitions().resolve_job_def("annual_edition")
-    not_ingest = dg.AssetSelection.all() - dg.AssetSelection.groups("ingest")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.get(),
-        partition_key=str(YEAR),
-        run_config={
-            "ops": {
-                "annual_release": {"config": {"edition": 2}},
-                "index_analysis": {"config": {"replications": 50}},
-            }
-        },
-        asset_selection=list(not_ingest.resolve(cli._definitions().resolve_asset_graph())),
-        raise_on_error=False,
-    )
+    finally:
+        # A release never repairs landed data: the test puts the rows back itself.
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(f"delete from raw.{table} where year = ?", [year])
+            con.register("kept_rows", kept.to_arrow())
+            con.execute(f"insert into raw.{table} select * from kept_rows")
     assert not result.success
     report = cli.failure_report(result)
-    assert "edition_gate" in report
-    assert "expect_column_values_to_be_between on article_count" in report
-    assert "expect_compound_columns_to_be_unique" in report
+    assert f"check {table}_valid failed" in report
+    assert re.search(named, report), report
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert "city_index_models" not in started and "index_analysis" not in started
+    assert not result.get_asset_materialization_events()
     assert not (first_release.parent / "edition-2").exists()
     assert digest_tree(first_release) == before
-    # A release never repairs landed data behind the user's back: the bad rows stay until
-    # the year is ingested again, explicitly.
-    cli.ingest(YEAR, ["gdelt"])
 
 
 def test_different_numbers_need_a_new_edition(first_release: Path) -> None:

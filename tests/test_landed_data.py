@@ -16,11 +16,13 @@ import pytest
 import responses
 
 from pipelines import cli, errors
-from pipelines.ingest import fetch
 from pipelines.ingest.landing import land_batch
 from pipelines.registry import load_cities
 from pipelines.settings import landing_dir
+from pipelines.sources.gdelt import fetch_gdelt
 from pipelines.sources.http import SnapshotStore
+from pipelines.sources.spec import SourceBatch
+from pipelines.sources.worldbank import fetch_worldbank
 
 pytestmark = pytest.mark.slow
 YEAR = 2025
@@ -60,7 +62,7 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         assert not mock.calls, [c.request.url for c in mock.calls]
 
 
-def land_as_live(year: int, batch: fetch.SourceBatch) -> None:
+def land_as_live(year: int, batch: SourceBatch) -> None:
     """Land a batch as a live ingest would: mode live, every response real."""
     real = [dataclasses.replace(r, synthetic=False) for r in batch.responses]
     with duckdb.connect(os.environ["CITY_INDEX_WAREHOUSE"]) as con:
@@ -71,7 +73,7 @@ def test_release_publishes_the_landed_values_without_fetching(home: Path, offlin
     cli.ingest(YEAR - 1)
     cli.ingest(YEAR)
     # A live World Bank ingest of the edition year that differs from the snapshot.
-    batch = fetch.fetch_worldbank(load_cities(), YEAR)
+    batch = fetch_worldbank(load_cities(), YEAR)
     table = batch.tables["worldbank_indicator"].with_columns(
         pl.when(pl.col("country_iso3") == "CHN")
         .then(pl.col("value") * 2)
@@ -123,7 +125,7 @@ def test_a_release_with_nothing_landed_says_what_to_ingest(home: Path, offline) 
 
 
 def test_real_landed_data_is_kept_unless_replacing_it_is_asked(home: Path) -> None:
-    batch = fetch.fetch_gdelt(load_cities(), YEAR)
+    batch = fetch_gdelt(load_cities(), YEAR)
     land_as_live(YEAR, batch)
     with pytest.raises(cli.CommandFailed) as refused:
         cli.ingest(YEAR, ["gdelt"])  # the snapshot's gdelt is synthetic

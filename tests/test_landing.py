@@ -8,9 +8,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.ingest.fetch import SourceBatch
 from pipelines.ingest.landing import land_batch
 from pipelines.sources.http import RecordedResponse, body_sha256
+from pipelines.sources.spec import SourceBatch
 
 
 def response(body: str, key: str = "k1") -> RecordedResponse:
@@ -118,15 +118,18 @@ def test_wrong_tables_are_refused(tmp_path):
 def test_embedded_snapshot_lands_every_source_for_the_whole_registry(tmp_path):
     """The offline default covers the registry; after a registry edit, regenerate it with
     ``python scripts/generate_snapshots.py``."""
-    from pipelines.ingest.fetch import FETCHERS, fetch_curated
     from pipelines.registry import load_cities
+    from pipelines.sources.catalog import SPECS
+    from pipelines.sources.curated import fetch_curated
     from pipelines.sources.http import SnapshotMissing
 
     cities = load_cities()
     con = duckdb.connect()
     try:
-        for source, fetcher in FETCHERS.items():
-            counts = land_batch(con, fetcher(cities, 2025), tmp_path / "landing")
+        for source, spec in SPECS.items():
+            if source == "curated":
+                continue
+            counts = land_batch(con, spec.fetch(cities, 2025), tmp_path / "landing")
             if source == "social":  # no registry city lists a verified handle: nothing asked
                 assert counts == {"social_followers": 0, "api_responses": 0}
                 continue

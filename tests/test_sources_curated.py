@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from pipelines.ingest.fetch import CuratedInputError, fetch_curated
+from pipelines.sources.curated import CuratedInputError, fetch_curated
 
 HEADER = "city_id,year,indicator,value,unit,source_url\n"
 CITIES = pl.DataFrame({"id": ["paris", "xian"]})

@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 import responses
 
-from pipelines.ingest.fetch import fetch_gdelt
 from pipelines.registry import load_cities
-from pipelines.sources import gdelt
-from pipelines.sources.gdelt import GdeltClient
+from pipelines.sources.gdelt import client as gdelt
+from pipelines.sources.gdelt import fetch_gdelt
+from pipelines.sources.gdelt.client import GdeltClient
 from pipelines.sources.http import SnapshotMissing, SnapshotStore, SourceError
 
 URL = "https://api.gdeltproject.org/api/v2/doc/doc"

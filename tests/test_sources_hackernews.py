@@ -10,11 +10,11 @@ import polars as pl
 import pytest
 import responses
 
-from pipelines.ingest.fetch import fetch_hackernews
 from pipelines.ingest.landing import land_batch
 from pipelines.registry import load_cities
-from pipelines.sources import hackernews
-from pipelines.sources.hackernews import HackerNewsClient
+from pipelines.sources.hackernews import client as hackernews
+from pipelines.sources.hackernews import fetch_hackernews
+from pipelines.sources.hackernews.client import HackerNewsClient
 from pipelines.sources.http import SourceError
 
 URL = "https://hn.algolia.com/api/v1/search"

@@ -10,7 +10,7 @@ import pytest
 import requests
 import responses
 
-from pipelines.sources.gdelt import GdeltClient
+from pipelines.sources.gdelt.client import GdeltClient
 from pipelines.sources.http import (
     USER_AGENT,
     Pacer,
@@ -23,7 +23,7 @@ from pipelines.sources.http import (
     request_key,
     resolve_mode,
 )
-from pipelines.sources.worldbank import WorldBankClient
+from pipelines.sources.worldbank.client import WorldBankClient
 
 WB = "https://api.worldbank.org"
 

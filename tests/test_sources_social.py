@@ -1,4 +1,4 @@
-"""Official-account followers (Bluesky, Mastodon) and the key-gated platforms (YouTube, X)."""
+"""Official-account followers (Bluesky, Mastodon) and the key-gated X counts."""
 
 from __future__ import annotations
 
@@ -10,15 +10,14 @@ import polars as pl
 import pytest
 import responses
 
-from pipelines.ingest.fetch import fetch_social
 from pipelines.registry import RegistryError, _check_social, load_cities
-from pipelines.sources import social
-from pipelines.sources.http import SnapshotStore, SourceError
-from pipelines.sources.social import BlueskyClient, MastodonClient, YouTubeClient
+from pipelines.sources.http import SourceError
+from pipelines.sources.social import client as social
+from pipelines.sources.social import fetch_social
+from pipelines.sources.social.client import BlueskyClient, MastodonClient
 
 BSKY = "https://public.api.bsky.app/xrpc/app.bsky.actor.getProfile"
 MASTODON = "https://social.example.org/api/v1/accounts/lookup"
-YOUTUBE = "https://www.googleapis.com/youtube/v3/channels"
 THIS_YEAR = datetime.now(UTC).year
 NO_KEYS: dict[str, str] = {}
 
@@ -131,50 +130,12 @@ def test_a_current_snapshot_never_describes_an_old_year():
     assert not social.describes_year("2026-06-10T00:00:00Z", 2025)
 
 
-def test_absent_keys_skip_youtube_and_x_with_a_log_line(caplog: pytest.LogCaptureFixture):
-    caplog.set_level(logging.INFO, logger="pipelines.sources.social")
+def test_absent_key_skips_x_with_a_log_line(caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, logger="pipelines.sources.social.client")
     batch = fetch_social(cities(("a", "", "")), 2025, environ=NO_KEYS)
-    assert "youtube: YOUTUBE_API_KEY not set; YouTube channel statistics skipped" in caplog.text
     assert "x: X_BEARER_TOKEN not set" in caplog.text
-    assert any("YOUTUBE_API_KEY not set" in issue for issue in batch.issues)
+    assert any("X_BEARER_TOKEN not set" in issue for issue in batch.issues)
     assert batch.responses == [] and batch.tables["social_followers"].is_empty()
-
-
-@responses.activate
-def test_youtube_statistics_are_fetched_fresh_and_never_stored(tmp_path: Path):
-    body = {
-        "kind": "youtube#channelListResponse",
-        "etag": "abc",
-        "pageInfo": {"totalResults": 1, "resultsPerPage": 5},
-        "items": [
-            {
-                "kind": "youtube#channel",
-                "etag": "def",
-                "id": "UCabcdefghijklmnopqrstuv",
-                "statistics": {
-                    "viewCount": "1234567",
-                    "subscriberCount": "45600",
-                    "hiddenSubscriberCount": False,
-                    "videoCount": "321",
-                },
-            }
-        ],
-    }
-    responses.get(YOUTUBE, json=body)
-    store = SnapshotStore(tmp_path)
-    client = fast(YouTubeClient, mode="record", key="secret-key", store=store)
-    stats, kept = client.channel_statistics(["UCabcdefghijklmnopqrstuv"])
-    assert stats == {
-        "UCabcdefghijklmnopqrstuv": {"subscribers": 45600, "views": 1234567, "videos": 321}
-    }
-    assert "key=secret-key" in responses.calls[0].request.url
-    assert "secret-key" not in kept.url and "45600" not in kept.body
-    assert kept.body.startswith("YouTube API response not stored")
-    assert not list(tmp_path.rglob("*"))  # record mode wrote nothing
-    with pytest.raises(SourceError, match="YOUTUBE_API_KEY"):
-        fast(YouTubeClient, key="").channel_statistics(["UCabcdefghijklmnopqrstuv"])
-    with pytest.raises(SourceError, match="live only"):
-        fast(YouTubeClient, mode="snapshot", key="k").channel_statistics(["UC1"])
 
 
 def test_snapshot_mode_real_registry_city_has_no_handle_so_followers_are_missing():

@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 import responses
 
-from pipelines.ingest.fetch import fetch_stackexchange
 from pipelines.registry import load_cities
 from pipelines.sources.http import SourceError
-from pipelines.sources.stackexchange import StackExchangeClient
+from pipelines.sources.stackexchange import fetch_stackexchange
+from pipelines.sources.stackexchange.client import StackExchangeClient
 
 URL = "https://api.stackexchange.com/2.3/search/advanced"
 

@@ -7,10 +7,10 @@ import json
 import polars as pl
 import responses
 
-from pipelines.ingest.fetch import fetch_wikidata
 from pipelines.registry import WIKI_LANGUAGES, load_cities
-from pipelines.sources import wikidata
-from pipelines.sources.wikidata import WikidataClient
+from pipelines.sources.wikidata import client as wikidata
+from pipelines.sources.wikidata import fetch_wikidata
+from pipelines.sources.wikidata.client import WikidataClient
 
 URL = "https://www.wikidata.org/w/api.php"
 

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 import responses
 
-from pipelines.ingest.fetch import fetch_wikimedia
 from pipelines.registry import load_cities
-from pipelines.sources import wikimedia
 from pipelines.sources.http import SourceError
-from pipelines.sources.wikimedia import WikimediaClient
+from pipelines.sources.wikimedia import client as wikimedia
+from pipelines.sources.wikimedia import fetch_wikimedia
+from pipelines.sources.wikimedia.client import WikimediaClient
 
 ROOT = "https://wikimedia.org/api/rest_v1/metrics/pageviews/per-article"
 START, END = date(2017, 1, 1), date(2025, 12, 31)

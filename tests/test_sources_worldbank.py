@@ -9,11 +9,11 @@ import pytest
 import responses
 from responses import matchers
 
-from pipelines.ingest.fetch import fetch_worldbank
 from pipelines.registry import load_cities
-from pipelines.sources import worldbank
 from pipelines.sources.http import SourceError
-from pipelines.sources.worldbank import WorldBankClient
+from pipelines.sources.worldbank import client as worldbank
+from pipelines.sources.worldbank import fetch_worldbank
+from pipelines.sources.worldbank.client import WorldBankClient
 
 ROOT = "https://api.worldbank.org/v2/country"
 INVALID = [

@@ -12,11 +12,11 @@ import pytest
 import responses
 from responses import matchers
 
-from pipelines.ingest.fetch import fetch_social
 from pipelines.ingest.landing import land_batch
-from pipelines.sources import x as xapi
 from pipelines.sources.http import SnapshotStore, SourceConfig, SourceError
-from pipelines.sources.x import XClient
+from pipelines.sources.social import fetch_social
+from pipelines.sources.social import x as xapi
+from pipelines.sources.social.x import XClient
 
 COUNTS = "https://api.x.com/2/tweets/counts/all"
 TOKEN = "AAAAAAAAAAAAAAAAAAAAAtest-bearer-token-0123456789"
@@ -116,7 +116,7 @@ def test_two_pages_are_summed_into_one_yearly_total(tmp_path: Path):
 
 @responses.activate
 def test_absent_token_skips_x_and_lands_nothing(tmp_path: Path, caplog):
-    caplog.set_level(logging.INFO, logger="pipelines.sources.social")
+    caplog.set_level(logging.INFO, logger="pipelines.sources.social.client")
     registry = cities(("paris", "Paris", "", "Hilton"))
     client = fast()
     batch = fetch_social(registry, YEAR, x=client, environ={})
@@ -252,7 +252,7 @@ def test_token_never_in_recorded_url_params_or_snapshot(tmp_path: Path):
 
 
 def test_snapshot_mode_without_recordings_skips_with_a_log_line(tmp_path: Path, caplog):
-    caplog.set_level(logging.INFO, logger="pipelines.sources.x")
+    caplog.set_level(logging.INFO, logger="pipelines.sources.social.x")
     client = fast(mode="snapshot", store=SnapshotStore(tmp_path))
     batch = fetch_social(cities(("paris", "Paris", "", "")), YEAR, x=client, environ=WITH_TOKEN)
     assert "x_post_counts" not in batch.tables and batch.responses == []

@@ -5,7 +5,6 @@ One GX context (under a session temp folder) is shared by all tests: GX is slow 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -33,51 +32,7 @@ def context_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def params() -> dict[str, Any]:
-    return default_parameters(
-        YEAR,
-        registry_size=len(CITIES),
-        registry_countries=2,
-        coverage_share=1.0,
-        max_rank_change=5,
-    )
-
-
-def gdelt() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "city_id": [c for c in CITIES for _ in range(2)],
-            "date": [dt.date(YEAR, 1, 1), dt.date(YEAR, 12, 31)] * len(CITIES),
-            "article_count": [5, 0, 7, 3, 2, 1],
-            "norm_total": [100.0] * 6,
-            "year": [YEAR] * 6,
-            "response_sha256": ["x"] * 6,
-        }
-    )
-
-
-def wikimedia() -> pl.DataFrame:
-    rows = [
-        (c, lang, f"{c}_{lang}", f"{YEAR}-{m:02d}", 10 * m)
-        for c in CITIES
-        for lang in ("en", "fr")
-        for m in (1, 12)
-    ]
-    cols = ["city_id", "lang", "article", "month", "views"]
-    frame = pl.DataFrame(rows, schema=cols, orient="row")
-    return frame.with_columns(year=pl.lit(YEAR))
-
-
-def worldbank() -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "country_iso3": ["CHN", "CHN", "FRA", "FRA"],
-            "indicator_id": ["NY.GDP.MKTP.CD"] * 4,
-            "obs_year": [YEAR - 1, YEAR, YEAR - 1, YEAR],
-            "value": [1.0, -2.0, 3.0, 4.0],
-            "last_updated": ["2025-06-01"] * 4,
-            "year": [YEAR] * 4,
-        }
-    )
+    return default_parameters(YEAR, max_rank_change=5)
 
 
 def indicators() -> pl.DataFrame:
@@ -160,10 +115,6 @@ def weights() -> pl.DataFrame:
 
 def good_frames() -> dict[str, pl.DataFrame]:
     return {
-        "raw_gdelt_volume": gdelt(),
-        "raw_wikimedia_pageviews": wikimedia(),
-        "raw_worldbank_indicator": worldbank(),
-        "raw_coverage@gdelt_tone": gdelt().select("city_id", "date", "year"),
         "indicators": indicators(),
         "index_scores": index_scores(),
         "index_ranking": ranking(),
@@ -190,16 +141,12 @@ def failed(result: SuiteResult, expectation: str, column: str | tuple[str, ...])
 def test_suite_files_cover_all_suites_and_parameters() -> None:
     names = set(suite_names())
     assert {
-        "raw_gdelt_volume",
-        "raw_wikimedia_pageviews",
-        "raw_worldbank_indicator",
-        "raw_coverage",
         "indicators",
         "index_scores",
         "index_ranking",
         "index_weights",
     } <= names
-    params = default_parameters(YEAR, registry_size=10, registry_countries=4)
+    params = default_parameters(YEAR)
     for name in names:
         assert required_parameters(name) <= set(params), name
     assert (SUITES_DIR.parent / ".gitignore").read_text().strip() == "uncommitted/"
@@ -221,67 +168,6 @@ def test_good_frames_pass_one_checkpoint_with_data_docs(
     assert result.docs_index.is_file()
     assert "PASSED" in result.summary()
     assert not (SUITES_DIR.parent / "uncommitted").exists()
-
-
-# ---------------------------------------------------------------------------- raw failures
-
-
-def test_duplicate_city_date_fails(context_root: Path, params: dict[str, Any]) -> None:
-    frame = pl.concat([gdelt(), gdelt().head(1)])
-    result = check("raw_gdelt_volume", frame, context_root, params)
-    failure = failed(result, "expect_compound_columns_to_be_unique", ("city_id", "date"))
-    assert len(failure.sample_rows) == 2
-    assert {r["city_id"] for r in failure.sample_rows} == {"a"}
-    assert len(result.failures) == 1
-
-
-def test_negative_count_fails(context_root: Path, params: dict[str, Any]) -> None:
-    frame = wikimedia().with_columns(
-        views=pl.when(pl.col("city_id") == "b").then(-5).otherwise(pl.col("views"))
-    )
-    result = check("raw_wikimedia_pageviews", frame, context_root, params)
-    failure = failed(result, "expect_column_values_to_be_between", "views")
-    assert len(failure.sample_rows) == 4
-    assert all(r["views"] == -5 and r["city_id"] == "b" for r in failure.sample_rows)
-    assert "views" in result.summary() and "city_id='b'" in result.summary()
-
-
-def test_date_outside_year_fails(context_root: Path, params: dict[str, Any]) -> None:
-    frame = gdelt().with_columns(
-        date=pl.when(pl.col("city_id") == "c")
-        .then(pl.col("date").dt.offset_by("1d"))
-        .otherwise(pl.col("date"))
-    )
-    result = check("raw_gdelt_volume", frame, context_root, params)
-    failure = failed(result, "expect_column_values_to_be_between", "date")
-    assert [r["city_id"] for r in failure.sample_rows] == ["c"]
-    assert failure.sample_rows[0]["date"].date() == dt.date(YEAR + 1, 1, 1)
-    month = wikimedia().with_columns(month=pl.lit(f"{YEAR - 1}-12"))
-    failed(
-        check("raw_wikimedia_pageviews", month, context_root, params),
-        "expect_column_values_to_be_between",
-        "month",
-    )
-
-
-def test_coverage_too_low_fails(context_root: Path, params: dict[str, Any]) -> None:
-    frame = gdelt().filter(pl.col("city_id") != "c")
-    result = check("raw_gdelt_volume", frame, context_root, params)
-    failure = failed(result, "expect_column_unique_value_count_to_be_between", "city_id")
-    assert "observed 2" in failure.message and "min_value=3" in failure.message
-    wb = worldbank().filter(pl.col("country_iso3") == "CHN")
-    failed(
-        check("raw_worldbank_indicator", wb, context_root, params),
-        "expect_column_unique_value_count_to_be_between",
-        "country_iso3",
-    )
-
-
-def test_missing_column_fails_by_name(context_root: Path, params: dict[str, Any]) -> None:
-    result = check("raw_gdelt_volume", gdelt().drop("norm_total"), context_root, params)
-    failed(result, "expect_table_columns_to_match_set", ("norm_total",))
-    failure = failed(result, "expect_column_values_to_be_between", "norm_total")
-    assert "GX raised an exception" in failure.message
 
 
 # ---------------------------------------------------------------------------- indicators
@@ -403,8 +289,8 @@ def test_engine_exception_in_metric_is_a_failure(
         raise RuntimeError("injected engine failure")
 
     monkeypatch.setattr(between.ColumnValuesBetween, "_pandas_vectorized", boom)
-    result = check("raw_gdelt_volume", gdelt(), context_root, params)
-    failure = failed(result, "expect_column_values_to_be_between", "article_count")
+    result = check("index_weights", weights(), context_root, params)
+    failure = failed(result, "expect_column_values_to_be_between", "weight_normalised")
     assert "injected engine failure" in failure.message
 
 
@@ -417,7 +303,7 @@ def test_exception_out_of_checkpoint_fails_every_suite(
         raise RuntimeError("validator crashed")
 
     monkeypatch.setattr(gx.ValidationDefinition, "run", boom)
-    frames = {"raw_gdelt_volume": gdelt(), "index_weights": weights()}
+    frames = {"index_scores": index_scores(), "index_weights": weights()}
     result = run_checkpoint("edition_crash", frames, params, context_root, None)
     assert not result.success
     assert all(not s.success for s in result.suites)
@@ -427,10 +313,10 @@ def test_exception_out_of_checkpoint_fails_every_suite(
 
 
 def test_missing_parameter_fails(context_root: Path, params: dict[str, Any]) -> None:
-    partial = {k: v for k, v in params.items() if k != "min_cities"}
-    result = check("raw_gdelt_volume", gdelt(), context_root, partial)
+    partial = {k: v for k, v in params.items() if k != "min_city_availability"}
+    result = check("indicators", indicators(), context_root, partial)
     assert not result.success
-    assert "min_cities" in result.failures[0].message
+    assert "min_city_availability" in result.failures[0].message
 
 
 def test_checkpoint_summary_names_failures(context_root: Path, params: dict[str, Any]) -> None:
@@ -440,13 +326,13 @@ def test_checkpoint_summary_names_failures(context_root: Path, params: dict[str,
     assert not result.success
     assert result.docs_index is None
     text = result.summary()
-    assert "FAILED (1 of 8 suites)" in text
-    assert "FAIL index_scores" in text and "PASS raw_gdelt_volume" in text
+    assert "FAILED (1 of 4 suites)" in text
+    assert "FAIL index_scores" in text and "PASS indicators" in text
     assert "expect_column_values_to_be_between on score" in text
     assert "row: city_id='a'" in text and "score=101" in text
     record = json.loads(json.dumps(result.to_dict()))
-    rows = record["suites"][5]["failures"][0]["sample_rows"]
-    assert record["suites"][5]["suite"] == "index_scores" and rows[0]["score"] == 101.0
+    rows = record["suites"][1]["failures"][0]["sample_rows"]
+    assert record["suites"][1]["suite"] == "index_scores" and rows[0]["score"] == 101.0
     print(text)
 
 

@@ -24,7 +24,7 @@ from pipelines.validation.gate import (
 )
 from pipelines.validation.suites import default_parameters, suite_document
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.test_validation import CITIES, YEAR, gdelt, good_frames, index_scores
+from tests.test_validation import YEAR, good_frames, index_scores, indicators
 
 
 class PageParser(HTMLParser):
@@ -86,13 +86,7 @@ def assert_self_contained(html: str, *local: Path) -> None:
 
 @pytest.fixture(scope="module")
 def params() -> dict[str, Any]:
-    return default_parameters(
-        YEAR,
-        registry_size=len(CITIES),
-        registry_countries=2,
-        coverage_share=1.0,
-        max_rank_change=5,
-    )
+    return default_parameters(YEAR, max_rank_change=5)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +103,7 @@ def failing(tmp_path_factory: pytest.TempPathFactory, params: dict[str, Any]) ->
     frames["index_scores"] = index_scores().with_columns(
         score=pl.when(pl.col("city_id") == "b").then(101.5).otherwise(pl.col("score"))
     )
-    frames["raw_gdelt_volume"] = gdelt().drop("norm_total")
+    frames["indicators"] = indicators().drop("normalised_value")
     partial = {k: v for k, v in params.items() if k != "weight_sum_tolerance"}
     result = run_checkpoint(f"edition_{YEAR}", frames, partial, base / "gx", base / "docs")
     return result, base
@@ -152,17 +146,17 @@ def test_failing_page_shows_status_parameters_and_failing_rows(failing: tuple) -
     assert "2 of 6 rows unexpected" in html
     assert re.search(r"<dt>max_value</dt><dd[^>]*>100\.0</dd>", html)
     # a missing column: GX's exception is a failure of that expectation, named on the page
-    gdelt_rows = [r for r in page.rows if r["suite"] == "raw_gdelt_volume"]
+    indicator_rows = [r for r in page.rows if r["suite"] == "indicators"]
     assert ("expect_table_columns_to_match_set", "fail") in {
-        (r["type"], r["status"]) for r in gdelt_rows
+        (r["type"], r["status"]) for r in indicator_rows
     }
-    assert "norm_total" in html and "GX raised an exception" in html
+    assert "normalised_value" in html and "GX raised an exception" in html
     # a suite GX never ran (a parameter missing) still lists what it checks, as not run
     weights = [r for r in page.rows if r["suite"] == "index_weights"]
     assert [r["type"] for r in weights] == declared("index_weights")
     assert {r["status"] for r in weights} == {"not run"}
     assert "suite parameters not supplied: weight_sum_tolerance" in html
-    passed = [r for r in page.rows if r["suite"] == "raw_wikimedia_pageviews"]
+    passed = [r for r in page.rows if r["suite"] == "index_ranking"]
     assert passed and {r["status"] for r in passed} == {"pass"}
     assert_self_contained(html, base)
 

@@ -5,15 +5,12 @@ lands the responses and parsed rows in the DuckDB raw schema, replacing that yea
 transaction.
 """
 
-from collections.abc import Callable, Sequence
-
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.errors import EXIT_CODE_METADATA, USAGE, as_dagster_failure
 from pipelines.index.framework_check import load_framework
-from pipelines.ingest import fetch
 from pipelines.ingest.landing import (
     SOURCE_TABLES,
     batch_is_synthetic,
@@ -25,6 +22,8 @@ from pipelines.partitions import yearly_partitions
 from pipelines.registry import load_cities, unknown_cities_message
 from pipelines.resources import transaction
 from pipelines.settings import FRAMEWORK_CSV, landing_dir
+from pipelines.sources.catalog import SPECS
+from pipelines.sources.spec import SourceSpec
 
 
 class IngestConfig(dg.Config):
@@ -90,18 +89,11 @@ def source_asset_keys(source: str) -> list[dg.AssetKey]:
     return [dg.AssetKey(["raw", table]) for table in SOURCE_TABLES[source]]
 
 
-def _source_asset(
-    source: str,
-    fetcher: Callable,
-    description: str,
-    *,
-    inputs: Callable[[DuckDBResource, int], dict] | None = None,
-    extra_deps: Sequence[dg.AssetKey] = (),
-) -> dg.AssetsDefinition:
-    """One ingest multi-asset: fetch a source for the partition year and land its raw tables.
-
-    `inputs` reads what the fetcher needs from the warehouse (passed as keyword arguments);
-    `extra_deps` are the raw tables it reads, so Dagster lands them first."""
+def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    """One ingest multi-asset per source spec: fetch the source for the partition year and
+    land its raw tables. ``spec.inputs`` reads what the fetch needs from the warehouse, and
+    ``spec.reads`` names those raw tables, so Dagster lands them first."""
+    source = spec.name
 
     @dg.multi_asset(
         name=f"ingest_{source}",
@@ -109,9 +101,9 @@ def _source_asset(
             dg.AssetSpec(
                 key,
                 group_name="ingest",
-                deps=[city_registry, *extra_deps],
+                deps=[city_registry, *(dg.AssetKey(["raw", t]) for t in spec.reads)],
                 kinds={"python", "duckdb"},
-                description=f"{description} (raw.{key.path[-1]})",
+                description=f"{spec.description} (raw.{key.path[-1]})",
             )
             for key in source_asset_keys(source)
         ],
@@ -128,7 +120,11 @@ def _source_asset(
                 )
             cities = cities.filter(pl.col("id").is_in(config.cities))
         with as_dagster_failure():  # refused inputs and faults in the user's terms
-            batch = fetcher(cities, year, **(inputs(warehouse, year) if inputs else {}))
+            inputs = {}
+            if spec.inputs is not None:
+                with warehouse.get_connection() as con:
+                    inputs = spec.inputs(con, year)
+            batch = spec.fetch(cities, year, **inputs)
             with warehouse.get_connection() as con:
                 previous = landed_kind(con, source, year)
                 counts = land_batch(
@@ -156,68 +152,4 @@ def _source_asset(
     return _ingest
 
 
-def _curated(cities: pl.DataFrame, year: int) -> fetch.SourceBatch:
-    return fetch.fetch_curated(year)
-
-
-def _landed_sitelinks(warehouse: DuckDBResource, year: int) -> dict:
-    """The year's Wikidata sitelinks, which fill article titles the registry leaves empty."""
-    with warehouse.get_connection() as con:
-        landed = con.sql(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'raw' and table_name = 'wikidata_sitelinks'"
-        ).fetchall()[0][0]
-        if not landed:
-            return {}
-        sitelinks = con.sql(
-            "select * from raw.wikidata_sitelinks where year = ?", params=[year]
-        ).pl()
-    return {"sitelinks": sitelinks}
-
-
-SOURCE_ASSETS = [
-    _source_asset(
-        "gdelt",
-        fetch.fetch_gdelt,
-        "Overseas media coverage per city (GDELT DOC 2.0: volume, source countries, tone).",
-    ),
-    _source_asset(
-        "wikimedia",
-        fetch.fetch_wikimedia,
-        "Monthly user pageviews of each city's article in every registry language edition "
-        "(titles from the registry, completed by the year's Wikidata sitelinks).",
-        inputs=_landed_sitelinks,
-        extra_deps=[dg.AssetKey(["raw", "wikidata_sitelinks"])],
-    ),
-    _source_asset(
-        "wikidata",
-        fetch.fetch_wikidata,
-        "Wikidata sitelinks of each city: titles per language and the number of editions.",
-    ),
-    _source_asset(
-        "worldbank",
-        fetch.fetch_worldbank,
-        "World Bank API v2: GDP per capita and population of the registry's countries.",
-    ),
-    _source_asset(
-        "hackernews",
-        fetch.fetch_hackernews,
-        "Hacker News stories and comments mentioning each city per year (Algolia nbHits).",
-    ),
-    _source_asset(
-        "stackexchange",
-        fetch.fetch_stackexchange,
-        "Questions mentioning each city per year on Travel and Expatriates Stack Exchange.",
-    ),
-    _source_asset(
-        "social",
-        fetch.fetch_social,
-        "Follower counts of official city accounts on Bluesky and Mastodon (run snapshots).",
-    ),
-    _source_asset(
-        "curated",
-        _curated,
-        "Curated inputs (assets/inputs/: city statistics, outreach, published rankings), "
-        "validated on load (docs/inputs.md).",
-    ),
-]
+SOURCE_ASSETS = [_source_asset(spec) for spec in SPECS.values()]

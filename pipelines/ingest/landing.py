@@ -17,13 +17,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.ingest.fetch import SourceBatch
 from pipelines.resources import transaction
+from pipelines.sources.catalog import SPECS, raw_tables
 from pipelines.sources.http import resolve_mode
+from pipelines.sources.spec import SourceBatch
 
 SCHEMA = "raw"
 
-#: Column -> DuckDB type of every raw table this module writes (the whitelist).
+#: Column -> DuckDB type of every raw table this module writes (the whitelist): the two
+#: bookkeeping tables here, then every source's tables (below).
 TABLES: dict[str, dict[str, str]] = {
     "api_responses": {
         "source": "VARCHAR",
@@ -48,161 +50,27 @@ TABLES: dict[str, dict[str, str]] = {
         "landed_at": "TIMESTAMP",  # UTC
         "year": "INTEGER",
     },
-    "gdelt_volume": {
-        "city_id": "VARCHAR",
-        "date": "DATE",
-        "article_count": "BIGINT",
-        "norm_total": "BIGINT",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "gdelt_tone": {
-        "city_id": "VARCHAR",
-        "date": "DATE",
-        "avg_tone": "DOUBLE",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "gdelt_source_country": {
-        "city_id": "VARCHAR",
-        "date": "DATE",
-        "source_country": "VARCHAR",
-        "source_fips": "VARCHAR",
-        "value": "DOUBLE",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "wikimedia_pageviews": {
-        "city_id": "VARCHAR",
-        "lang": "VARCHAR",
-        "article": "VARCHAR",
-        "month": "DATE",
-        "views": "BIGINT",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "wikimedia_missing": {
-        "city_id": "VARCHAR",
-        "lang": "VARCHAR",
-        "article": "VARCHAR",
-        "status": "INTEGER",
-        "detail": "VARCHAR",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "wikidata_sitelinks": {
-        "city_id": "VARCHAR",
-        "qid": "VARCHAR",
-        "site": "VARCHAR",
-        "title": "VARCHAR",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "worldbank_indicator": {
-        "country_iso3": "VARCHAR",
-        "indicator_id": "VARCHAR",
-        "obs_year": "INTEGER",
-        "value": "DOUBLE",
-        "last_updated": "DATE",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "curated_city_statistics": {
-        "city_id": "VARCHAR",
-        "stat_year": "INTEGER",
-        "indicator": "VARCHAR",
-        "value": "DOUBLE",
-        "unit": "VARCHAR",
-        "source_url": "VARCHAR",
-        "source_file": "VARCHAR",
-        "source_row": "INTEGER",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "curated_outreach": {
-        "city_id": "VARCHAR",
-        "stat_year": "INTEGER",
-        "platform": "VARCHAR",
-        "account": "VARCHAR",
-        "metric": "VARCHAR",  # posts | followers | views
-        "value": "BIGINT",
-        "source_url": "VARCHAR",
-        "source_file": "VARCHAR",
-        "source_row": "INTEGER",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "curated_published_rankings": {
-        "ranking": "VARCHAR",
-        "edition_year": "INTEGER",
-        "city_id": "VARCHAR",
-        "position": "INTEGER",
-        "source_url": "VARCHAR",
-        "source_file": "VARCHAR",
-        "source_row": "INTEGER",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "hackernews_mentions": {
-        "city_id": "VARCHAR",
-        "period_year": "INTEGER",
-        "query": "VARCHAR",  # one row per registry name variant
-        "hits": "BIGINT",  # Algolia nbHits (stories + comments)
-        "exhaustive": "BOOLEAN",  # false: nbHits is Algolia's estimate
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "stackexchange_questions": {
-        "city_id": "VARCHAR",
-        "site": "VARCHAR",  # travel | expatriates
-        "period_year": "INTEGER",
-        "query": "VARCHAR",
-        "total": "BIGINT",
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "social_followers": {
-        "city_id": "VARCHAR",
-        "platform": "VARCHAR",  # bluesky | mastodon
-        "account": "VARCHAR",
-        "followers": "BIGINT",
-        "observed_at": "TIMESTAMP",  # UTC, the snapshot's retrieval time
-        "response_sha256": "VARCHAR",
-        "year": "INTEGER",
-    },
-    "x_post_counts": {  # opt-in, paid (X_BEARER_TOKEN): yearly totals only, no post content
-        "city_id": "VARCHAR",
-        "period_year": "INTEGER",
-        "query": "VARCHAR",  # the X search query (variants OR-ed, -exclusions, -is:retweet)
-        "total": "BIGINT",  # sum of meta.total_tweet_count over every page
-        "response_sha256": "VARCHAR",  # the first page (the others share query, + next_token)
-        "year": "INTEGER",
-    },
 }
+# Every source's tables, from its one declaration (pipelines/sources/<name>/).
+TABLES.update({table.name: table.duckdb_types() for table in raw_tables()})
 
 #: The tables each source owns.
 SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "gdelt": ("gdelt_volume", "gdelt_tone", "gdelt_source_country"),
-    "wikimedia": ("wikimedia_pageviews", "wikimedia_missing"),
-    "wikidata": ("wikidata_sitelinks",),
-    "worldbank": ("worldbank_indicator",),
-    "hackernews": ("hackernews_mentions",),
-    "stackexchange": ("stackexchange_questions",),
-    "social": ("social_followers",),
-    "curated": ("curated_city_statistics", "curated_outreach", "curated_published_rankings"),
+    name: tuple(table.name for table in spec.tables) for name, spec in SPECS.items()
 }
 
 #: Opt-in tables a source lands only when its batch carries them (e.g. X counts, only with
 #: X_BEARER_TOKEN): a batch without them leaves their rows as they are.
 OPTIONAL_SOURCE_TABLES: dict[str, tuple[str, ...]] = {
-    "social": ("x_post_counts",),
+    name: tuple(table.name for table in spec.optional_tables)
+    for name, spec in SPECS.items()
+    if spec.optional_tables
 }
 
 #: ``raw.api_responses.source`` values of clients named differently from their batch's source:
 #: replaced together with the table they feed.
 TABLE_RESPONSE_SOURCES: dict[str, tuple[str, ...]] = {
-    "social_followers": ("bluesky", "mastodon"),
-    "x_post_counts": ("x",),
+    table: sources for spec in SPECS.values() for table, sources in spec.response_sources.items()
 }
 
 _FRAME_VIEW = "_landing_frame"

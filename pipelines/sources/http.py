@@ -178,6 +178,14 @@ def decode_json(response: RecordedResponse) -> Any:
         ) from exc
 
 
+def json_or_none(body: str) -> Any:
+    """The body as JSON when it is JSON, else None: for answers that may be plain text."""
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
 def body_sha256(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 

@@ -193,7 +193,7 @@ def run_checkpoint(
     """Run every suite of a yearly edition in one GX Checkpoint named `edition_name`.
 
     `frames` maps a suite name to its frame; `suite@label` runs a suite on a further frame
-    (e.g. `raw_coverage@gdelt_tone`). `parameters` holds every suite parameter (see
+    (e.g. `index_scores@2024`). `parameters` holds every suite parameter (see
     `suites.default_parameters`).
     """
     if not frames:

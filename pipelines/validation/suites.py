@@ -15,9 +15,7 @@ Thresholds are suite parameters (`{"$PARAMETER": name}`), supplied per run; see
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +23,6 @@ SUITES_DIR = Path(__file__).resolve().parents[2] / "gx" / "expectations"
 
 PARAMETER_DOCS: dict[str, str] = {
     "year": "partition year: every row's `year` column must equal it",
-    "year_start": "first instant of the year (datetime): earliest allowed date / month",
-    "year_end": "last instant of the year (datetime): latest allowed date / month",
-    "min_cities": "least distinct city_id per raw table (registry size x coverage share)",
-    "min_countries": "least distinct country_iso3 in World Bank data (registry countries x share)",
-    "obs_year_min": "earliest World Bank observation year accepted (look-back window)",
-    "obs_year_max": "latest World Bank observation year accepted",
     "min_city_availability": "least share of a city's indicators with a raw value (0..1)",
     "max_imputed_share": "largest share of imputed indicator values in the year (0..1)",
     "max_rank_change": "largest |rank_change| accepted without a change_reason",
@@ -77,25 +69,15 @@ def required_parameters(name: str) -> set[str]:
 def default_parameters(
     year: int,
     *,
-    registry_size: int,
-    registry_countries: int,
-    coverage_share: float = 0.9,
-    worldbank_lookback: int = 5,
     min_city_availability: float = 0.5,
     max_imputed_share: float = 0.3,
     max_rank_change: int = 20,
     weight_sum_tolerance: float = 1e-6,
     score_range: tuple[float, float] = (0.0, 100.0),
 ) -> dict[str, Any]:
-    """Every suite parameter for one edition, from the registry size and configured shares."""
+    """Every suite parameter for one edition (raw data has its own checks: raw_checks.py)."""
     return {
         "year": year,
-        "year_start": dt.datetime(year, 1, 1),
-        "year_end": dt.datetime(year, 12, 31, 23, 59, 59, 999999),
-        "min_cities": math.ceil(registry_size * coverage_share),
-        "min_countries": math.ceil(registry_countries * coverage_share),
-        "obs_year_min": year - worldbank_lookback,
-        "obs_year_max": year,
         "min_city_availability": min_city_availability,
         "max_imputed_share": max_imputed_share,
         "max_rank_change": max_rank_change,

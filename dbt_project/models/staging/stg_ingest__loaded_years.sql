@@ -1,9 +1,4 @@
-{#- The partition years for which any source landed data: the years the index is built for. -#}
-with years as (
-    select year from {{ source('raw', 'gdelt_volume') }}
-    union select year from {{ source('raw', 'wikimedia_pageviews') }}
-    union select year from {{ source('raw', 'wikidata_sitelinks') }}
-    union select year from {{ source('raw', 'worldbank_indicator') }}
-)
-select distinct year from years
+{#- The partition years for which any source landed data (raw.landed_batches, written by every
+    ingest): the years the index is built for. No source is named here. -#}
+select distinct year from {{ source('raw', 'landed_batches') }}
 where {{ in_build_years() }}

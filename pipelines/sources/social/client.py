@@ -1,4 +1,4 @@
-"""Official-account follower counts (Bluesky, Mastodon) and the opt-in, key-gated platforms.
+"""Official-account follower counts (Bluesky, Mastodon) and the opt-in, key-gated X counts.
 
 Follower counts have no history: each run takes a snapshot (``observed_at`` = the response's
 retrieval time), and a snapshot describes partition year Y only when it was taken during Y or in
@@ -12,24 +12,18 @@ anonymous lookups (401) is **missing**, never zero.
 - Mastodon: ``GET https://<server>/api/v1/accounts/lookup?acct=<user>@<server>`` on the
   account's own server (``CITY_INDEX_MASTODON_URL`` overrides the server for every account, e.g.
   a test mirror); ``followers_count``.
-- YouTube Data API v3 (``YOUTUBE_API_KEY``): :class:`YouTubeClient` reads ``channels.list``
-  statistics live only. YouTube's terms forbid keeping API data beyond 30 days, so bodies are
-  never written to the snapshot store or the landing folder: the response kept is a stub saying
-  it was fetched fresh. It is not wired into the index (no registry channel ids yet).
-- X (``X_BEARER_TOKEN``, paid): full-archive post counts per city-year (``pipelines.sources.x``,
+- X (``X_BEARER_TOKEN``, paid): full-archive post counts per city-year (``social/x.py``,
   landed as ``raw.x_post_counts`` by ``fetch_social``); without the token, skipped with a log
   line and nothing landed.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import polars as pl
 
@@ -37,25 +31,17 @@ from pipelines.sources.http import (
     RecordedResponse,
     SourceClient,
     SourceError,
-    body_sha256,
     canonical_request,
     decode_json,
-    request_key,
 )
+from pipelines.sources.social.tables import FOLLOWERS
 
 logger = logging.getLogger(__name__)
 
-YOUTUBE_KEY_ENV = "YOUTUBE_API_KEY"
 X_TOKEN_ENV = "X_BEARER_TOKEN"
 
-FOLLOWER_SCHEMA = {
-    "city_id": pl.String,
-    "platform": pl.String,
-    "account": pl.String,
-    "followers": pl.Int64,
-    "observed_at": pl.String,  # ISO 8601 UTC; landing casts to TIMESTAMP
-    "response_sha256": pl.String,
-}
+# observed_at travels as ISO 8601 UTC text; landing casts it to the declared TIMESTAMP.
+FOLLOWER_SCHEMA = {**FOLLOWERS.polars_schema(), "observed_at": pl.String}
 
 
 class AccountMissing(LookupError):
@@ -163,110 +149,10 @@ def follower_row(
     }
 
 
-# --- YouTube (opt-in, never stored) -----------------------------------------------------------
-YOUTUBE_PATH = "/youtube/v3/channels"
-YOUTUBE_STUB = (
-    "YouTube API response not stored (YouTube API Services terms: no storage beyond 30 days); "
-    "fetched fresh at {retrieved_at}"
-)
-
-
-def youtube_request(channel_ids: list[str]) -> tuple[str, dict[str, str]]:
-    ids = sorted(set(channel_ids))
-    if not 0 < len(ids) <= 50:
-        raise ValueError(f"channels.list takes 1..50 ids, got {len(ids)}")
-    return YOUTUBE_PATH, {"part": "statistics", "id": ",".join(ids)}
-
-
-def parse_youtube(body: str, source: str = "youtube", url: str = "") -> dict[str, dict[str, Any]]:
-    """channel id -> {subscribers (None when hidden; rounded to 3 significant figures by
-    YouTube), views, videos}; an ``error`` object raises."""
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise SourceError(source, url, None, "invalid JSON") from exc
-    if "error" in data:
-        error = data["error"] or {}
-        raise SourceError(source, url, error.get("code"), str(error.get("message", "error")))
-    out: dict[str, dict[str, Any]] = {}
-    for item in data.get("items") or []:
-        stats = item.get("statistics") or {}
-        hidden = bool(stats.get("hiddenSubscriberCount"))
-        out[item["id"]] = {
-            "subscribers": None if hidden else _int(stats.get("subscriberCount")),
-            "views": _int(stats.get("viewCount")),
-            "videos": _int(stats.get("videoCount")),
-        }
-    return out
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class YouTubeClient(SourceClient):
-    """YouTube Data API v3 ``channels.list`` (1 quota unit per call). Live only: there is no
-    snapshot (terms), and record mode never writes the body."""
-
-    NAME: ClassVar[str] = "youtube"
-    BASE_URL: ClassVar[str] = "https://www.googleapis.com"
-    MIN_INTERVAL: ClassVar[float] = 1.0
-    ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200, 400, 403})
-
-    def __init__(self, *args: Any, key: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.key = key if key is not None else os.environ.get(YOUTUBE_KEY_ENV, "")
-
-    def channel_statistics(
-        self, channel_ids: list[str]
-    ) -> tuple[dict[str, dict[str, Any]], RecordedResponse]:
-        """(statistics per channel, a stub response saying only that it was fetched fresh)."""
-        if not self.key:
-            raise SourceError(self.source, self.config.base_url, None, "YOUTUBE_API_KEY not set")
-        if self.mode == "snapshot":
-            raise SourceError(
-                self.source, self.config.base_url, None, "YouTube is live only (never stored)"
-            )
-        path, params = youtube_request(channel_ids)
-        url = self.url_for(path, params)
-        send = url + f"&key={quote(self.key, safe='')}"
-        try:
-            fetched = self._fetch(send, request_key("GET", path, params), params)
-        except SourceError as exc:
-            raise SourceError(exc.source, url, exc.status, exc.message.replace(send, url)) from None
-        stats = parse_youtube(fetched.body, self.source, url)
-        stub = YOUTUBE_STUB.format(retrieved_at=fetched.retrieved_at)
-        kept = RecordedResponse(
-            source=self.source,
-            request_key=fetched.request_key,
-            url=url,
-            params=params,
-            status=fetched.status,
-            content_type="text/plain",
-            body=stub,
-            retrieved_at=fetched.retrieved_at,
-            sha256=body_sha256(stub),
-            synthetic=False,
-        )
-        return stats, kept
-
-
 def optional_platform_notes(environ: Mapping[str, str] | None = None) -> list[str]:
     """Log (and return) one line per key-gated platform saying why it was skipped."""
     env = os.environ if environ is None else environ
     notes = []
-    if not env.get(YOUTUBE_KEY_ENV):
-        notes.append(
-            f"youtube: {YOUTUBE_KEY_ENV} not set; YouTube channel statistics skipped (opt-in)"
-        )
-    else:
-        notes.append(
-            "youtube: key set, but the registry lists no official channel ids; nothing fetched "
-            "(and YouTube data is never stored beyond the run)"
-        )
     if not env.get(X_TOKEN_ENV):
         notes.append(f"x: {X_TOKEN_ENV} not set; X post counts skipped (paid, opt-in)")
     else:

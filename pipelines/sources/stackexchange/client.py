@@ -16,7 +16,6 @@ the window whose text matches ``q``). Quirks:
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from calendar import timegm
@@ -24,22 +23,21 @@ from dataclasses import replace
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import polars as pl
-
-from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
+from pipelines.sources.http import (
+    RecordedResponse,
+    SourceClient,
+    SourceError,
+    decode_json,
+    json_or_none,
+)
+from pipelines.sources.queries import phrase_query
+from pipelines.sources.stackexchange.tables import QUESTIONS
 
 PATH = "/2.3/search/advanced"
 SITES: tuple[str, ...] = ("travel", "expatriates")
 KEY_ENV = "STACKEXCHANGE_KEY"
 
-QUESTION_SCHEMA = {
-    "city_id": pl.String,
-    "site": pl.String,
-    "period_year": pl.Int32,
-    "query": pl.String,
-    "total": pl.Int64,
-    "response_sha256": pl.String,
-}
+QUESTION_SCHEMA = QUESTIONS.polars_schema()
 
 
 def year_bounds(year: int) -> tuple[int, int]:
@@ -47,10 +45,7 @@ def year_bounds(year: int) -> tuple[int, int]:
     return timegm((year, 1, 1, 0, 0, 0)), timegm((year + 1, 1, 1, 0, 0, 0)) - 1
 
 
-def build_query(variant: str, excluded: tuple[str, ...] | list[str] = ()) -> str:
-    """``"New York" -Times`` (the site search's phrase and exclusion syntax)."""
-    terms = [f'"{variant.strip()}"'] + [f"-{w.strip()}" for w in excluded if w.strip()]
-    return " ".join(terms)
+build_query = phrase_query  # one syntax for the text searches
 
 
 def search_request(query: str, site: str, year: int) -> tuple[str, dict[str, str]]:
@@ -150,10 +145,7 @@ class StackExchangeClient(SourceClient):
         return recorded
 
     def _note_throttle(self, response: RecordedResponse) -> None:
-        try:
-            data = json.loads(response.body)
-        except ValueError:
-            return
+        data = json_or_none(response.body)
         if not isinstance(data, dict):
             return
         backoff = data.get("backoff")

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import polars as pl
 import requests
 
 from pipelines.sources.http import (
@@ -45,8 +44,10 @@ from pipelines.sources.http import (
     body_sha256,
     build_session,
     decode_json,
+    json_or_none,
     utc_now_iso,
 )
+from pipelines.sources.social.tables import X_POST_COUNTS
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +65,7 @@ NO_ACCESS = (
     "pay-per-use credits; check X_BEARER_TOKEN and the app's access level)"
 )
 
-COUNT_SCHEMA = {
-    "city_id": pl.String,
-    "period_year": pl.Int32,
-    "query": pl.String,
-    "total": pl.Int64,
-    "response_sha256": pl.String,
-}
+COUNT_SCHEMA = X_POST_COUNTS.polars_schema()
 
 
 def skipped(note: str) -> str:
@@ -277,12 +272,12 @@ class XClient(SourceClient):
                     f"still rate limited after {attempts} attempts (x-rate-limit-reset {reset})",
                 )
             if status in (401, 403):
-                detail = error_message(_safe_json(body))
+                detail = error_message(json_or_none(body))
                 raise SourceError(
                     self.source, url, status, NO_ACCESS + (f": {detail}" if detail else "")
                 )
             if status != 200:
-                data = _safe_json(body)
+                data = json_or_none(body)
                 detail = error_message(data) or repr(" ".join(body.split())[:200])
                 raise SourceError(self.source, url, status, f"HTTP {status}: {detail}")
             remaining = response.headers.get("x-rate-limit-remaining", "").strip()
@@ -322,10 +317,3 @@ class XClient(SourceClient):
                     f"pagination does not end (page {len(pages)}, next_token {token!r})",
                 )
             seen.add(token)
-
-
-def _safe_json(body: str) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
-        return None

@@ -10,26 +10,17 @@ and the flag is kept.
 
 from __future__ import annotations
 
-import json
 from calendar import timegm
-from collections.abc import Iterable
 from typing import ClassVar
 
-import polars as pl
-
-from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.hackernews.tables import MENTIONS
+from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
+from pipelines.sources.queries import phrase_query
 
 PATH = "/api/v1/search"
 TAGS = "(story,comment)"
 
-MENTION_SCHEMA = {
-    "city_id": pl.String,
-    "period_year": pl.Int32,
-    "query": pl.String,
-    "hits": pl.Int64,
-    "exhaustive": pl.Boolean,
-    "response_sha256": pl.String,
-}
+MENTION_SCHEMA = MENTIONS.polars_schema()
 
 
 def year_bounds(year: int) -> tuple[int, int]:
@@ -37,10 +28,7 @@ def year_bounds(year: int) -> tuple[int, int]:
     return timegm((year, 1, 1, 0, 0, 0)), timegm((year + 1, 1, 1, 0, 0, 0))
 
 
-def build_query(variant: str, excluded: Iterable[str] = ()) -> str:
-    """``"New York" -Times``: the variant as a phrase, each exclusion word negated."""
-    terms = [f'"{variant.strip()}"'] + [f"-{w.strip()}" for w in excluded if w.strip()]
-    return " ".join(terms)
+build_query = phrase_query  # one syntax for the text searches
 
 
 def search_request(query: str, year: int) -> tuple[str, dict[str, str]]:
@@ -56,10 +44,7 @@ def search_request(query: str, year: int) -> tuple[str, dict[str, str]]:
 
 def parse_hits(response: RecordedResponse) -> tuple[int, bool]:
     """(``nbHits``, exhaustive); an answer without ``nbHits`` is an error, never zero."""
-    try:
-        data = json.loads(response.body)
-    except ValueError as exc:
-        raise SourceError(response.source, response.url, response.status, "invalid JSON") from exc
+    data = decode_json(response)
     if not isinstance(data, dict) or not isinstance(data.get("nbHits"), int):
         message = data.get("message") if isinstance(data, dict) else None
         raise SourceError(

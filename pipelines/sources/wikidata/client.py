@@ -6,14 +6,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 import polars as pl
 
-from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
+from pipelines.sources.wikidata.tables import SITELINKS
 
 PATH = "/w/api.php"
 BATCH_SIZE = 50
@@ -41,13 +41,7 @@ NON_LANGUAGE_WIKIS = frozenset(
 )
 SITE_RE = re.compile(r"^[a-z][a-z0-9_]*wiki$")
 
-SITELINK_SCHEMA = {
-    "city_id": pl.String,
-    "qid": pl.String,
-    "site": pl.String,
-    "title": pl.String,
-    "response_sha256": pl.String,
-}
+SITELINK_SCHEMA = SITELINKS.polars_schema()
 
 
 def is_language_wikipedia(site: str) -> bool:
@@ -75,10 +69,7 @@ def parse_entities(response: RecordedResponse) -> tuple[dict[str, dict[str, str]
     ``sitelinks`` may be ``{}`` or ``[]`` (MediaWiki serialises empty maps as lists). A
     redirected id is reported under the id that was asked for.
     """
-    try:
-        data = json.loads(response.body)
-    except ValueError as exc:
-        raise SourceError(response.source, response.url, response.status, "invalid JSON") from exc
+    data = decode_json(response)
     if "error" in data:
         error = data["error"]
         message = f"{error.get('code', 'error')}: {error.get('info', '')}"

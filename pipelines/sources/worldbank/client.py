@@ -7,14 +7,14 @@ a refused batch is retried country by country and only the bad codes are reporte
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import polars as pl
 
-from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
+from pipelines.sources.worldbank.tables import INDICATOR
 
 INDICATORS = ("NY.GDP.PCAP.CD", "SP.POP.TOTL")
 PER_PAGE = 1000
@@ -22,14 +22,7 @@ BATCH_SIZE = 60
 WINDOW_YEARS = 5
 INVALID_VALUE_ID = "120"
 
-INDICATOR_SCHEMA = {
-    "country_iso3": pl.String,
-    "indicator_id": pl.String,
-    "obs_year": pl.Int32,
-    "value": pl.Float64,
-    "last_updated": pl.Date,
-    "response_sha256": pl.String,
-}
+INDICATOR_SCHEMA = INDICATOR.polars_schema()
 
 
 class WorldBankAPIError(SourceError):
@@ -73,10 +66,7 @@ def to_float(value: Any) -> float | None:
 
 def parse_page(response: RecordedResponse) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(meta, rows) of one page; raises WorldBankAPIError on an error envelope."""
-    try:
-        data = json.loads(response.body)
-    except ValueError as exc:
-        raise SourceError(response.source, response.url, response.status, "invalid JSON") from exc
+    data = decode_json(response)
     if not isinstance(data, list) or not data or not isinstance(data[0], dict):
         raise SourceError(response.source, response.url, response.status, "unexpected body")
     if "message" in data[0]:

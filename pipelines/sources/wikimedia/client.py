@@ -7,36 +7,28 @@ missing: a missing article is never counted as zero views. 429 is retried honour
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 import polars as pl
 
-from pipelines.sources.http import RecordedResponse, SourceClient, SourceError
+from pipelines.sources.http import (
+    RecordedResponse,
+    SourceClient,
+    SourceError,
+    decode_json,
+    json_or_none,
+)
+from pipelines.sources.wikimedia.tables import MISSING, PAGEVIEWS
 
 PATH_TEMPLATE = (
     "/metrics/pageviews/per-article/{project}/all-access/user/{article}/monthly/{start}/{end}"
 )
 MISSING_STATUSES = (400, 404)
 
-PAGEVIEW_SCHEMA = {
-    "city_id": pl.String,
-    "lang": pl.String,
-    "article": pl.String,
-    "month": pl.Date,
-    "views": pl.Int64,
-    "response_sha256": pl.String,
-}
-MISSING_SCHEMA = {
-    "city_id": pl.String,
-    "lang": pl.String,
-    "article": pl.String,
-    "status": pl.Int32,
-    "detail": pl.String,
-    "response_sha256": pl.String,
-}
+PAGEVIEW_SCHEMA = PAGEVIEWS.polars_schema()
+MISSING_SCHEMA = MISSING.polars_schema()
 
 
 def article_key(title: str) -> str:
@@ -56,9 +48,8 @@ def pageviews_request(lang: str, title: str, start: date, end: date) -> tuple[st
 
 
 def _detail(body: str) -> str:
-    try:
-        data = json.loads(body)
-    except ValueError:
+    data = json_or_none(body)
+    if data is None:
         return " ".join(body.split())[:300]
     if isinstance(data, dict):
         return str(data.get("detail") or data.get("title") or "")[:300]
@@ -67,10 +58,7 @@ def _detail(body: str) -> str:
 
 def parse_items(response: RecordedResponse) -> list[dict[str, Any]]:
     """(month, views) of a 200 body; timestamps are ``YYYYMM0100``."""
-    try:
-        data = json.loads(response.body)
-    except ValueError as exc:
-        raise SourceError(response.source, response.url, response.status, "invalid JSON") from exc
+    data = decode_json(response)
     items = data.get("items") if isinstance(data, dict) else None
     if items is None:
         raise SourceError(response.source, response.url, response.status, "no 'items' in body")

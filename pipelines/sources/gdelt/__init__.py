@@ -1,0 +1,50 @@
+"""GDELT DOC 2.0: overseas media coverage per city (volume, tone, source countries).
+
+The package holds the client and parsers (client.py), the raw tables it lands (tables.py),
+its fetch for a year and its spec."""
+
+import polars as pl
+
+from pipelines.sources.gdelt import client as gdelt
+from pipelines.sources.gdelt.tables import SOURCE_COUNTRY, TONE, VOLUME
+from pipelines.sources.http import RecordedResponse
+from pipelines.sources.spec import SourceBatch, SourceSpec, concat, names_year, span
+
+
+def fetch_gdelt(
+    cities: pl.DataFrame, year: int, client: gdelt.GdeltClient | None = None
+) -> SourceBatch:
+    """Per city: overseas volume and tone (``-sourcecountry:<FIPS>``) and all source countries."""
+    client = client or gdelt.GdeltClient()
+    start, end = span(year)
+    responses: list[RecordedResponse] = []
+    volume, tone, countries = [], [], []
+    issues: list[str] = []
+    with names_year(year):
+        for row in cities.iter_rows(named=True):
+            city_id, query = row["id"], (row["gdelt_query"] or "").strip()
+            if not query:
+                issues.append(f"gdelt: city {city_id} has no gdelt_query; not requested")
+                continue
+            overseas = gdelt.overseas_query(query, row["country_fips"])
+            vol = client.timeline(overseas, "timelinevolraw", start, end)
+            ton = client.timeline(overseas, "timelinetone", start, end)
+            src = client.timeline(query, "timelinesourcecountry", start, end)
+            responses += [vol, ton, src]
+            volume.append(gdelt.volume_rows(vol, city_id, year))
+            tone.append(gdelt.tone_rows(ton, city_id, year))
+            countries.append(gdelt.source_country_rows(src, city_id, year))
+    tables = {
+        VOLUME.name: concat(volume, VOLUME),
+        TONE.name: concat(tone, TONE),
+        SOURCE_COUNTRY.name: concat(countries, SOURCE_COUNTRY),
+    }
+    return SourceBatch("gdelt", year, responses, tables, issues)
+
+
+SPEC = SourceSpec(
+    name="gdelt",
+    description="Overseas media coverage per city (GDELT DOC 2.0: volume, source countries, tone).",
+    tables=(VOLUME, TONE, SOURCE_COUNTRY),
+    fetch=fetch_gdelt,
+)

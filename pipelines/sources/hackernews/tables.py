@@ -1,0 +1,16 @@
+"""The raw table Hacker News (Algolia) lands (one declaration: types and descriptions)."""
+
+from pipelines.sources.spec import RawTable
+
+MENTIONS = RawTable(
+    "hackernews_mentions",
+    "Hacker News stories and comments mentioning each city per year (Algolia HN Search "
+    "nbHits, one row per registry name variant; exhaustive = false when Algolia estimated).",
+    {
+        "city_id": ("VARCHAR", "registry city id (assets/cities.csv)"),
+        "period_year": ("INTEGER", "the year counted (the partition year)"),
+        "query": ("VARCHAR", "the search query: one registry name variant"),
+        "hits": ("BIGINT", "Algolia nbHits: stories and comments matching"),
+        "exhaustive": ("BOOLEAN", "false when nbHits is Algolia's estimate"),
+    },
+)

@@ -1,0 +1,10 @@
+"""Search queries built from registry name variants, shared by the sources that search text."""
+
+from collections.abc import Iterable
+
+
+def phrase_query(variant: str, excluded: Iterable[str] = ()) -> str:
+    """``"New York" -Times``: the variant as a phrase, each exclusion word negated (the syntax
+    of Algolia's Hacker News search and of Stack Exchange's site search)."""
+    terms = [f'"{variant.strip()}"'] + [f"-{w.strip()}" for w in excluded if w.strip()]
+    return " ".join(terms)

@@ -1,0 +1,122 @@
+"""What a source is: one spec object per source package (pipelines/sources/<name>/).
+
+A spec declares each raw table the source lands once (column -> DuckDB type and description);
+the landing DDL, the polars frames, the dbt sources (dbt_project/models/staging/
+_raw__sources.yml, held equal by a test), the docs, the ingest assets and the CLI's choices
+are all derived from the specs listed in ``pipelines.sources.catalog``.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from pipelines.sources.http import RecordedResponse, SnapshotMissing, coverage_years
+
+#: DuckDB type of a declared column -> the polars type of the frames that carry it.
+POLARS_TYPES: dict[str, pl.DataType] = {
+    "VARCHAR": pl.String,
+    "BIGINT": pl.Int64,
+    "INTEGER": pl.Int32,
+    "DOUBLE": pl.Float64,
+    "DATE": pl.Date,
+    "TIMESTAMP": pl.Datetime("us"),
+    "BOOLEAN": pl.Boolean,
+}
+
+#: Columns every landed table ends with: the batch's first response and the partition year.
+RESPONSE_COLUMN = ("response_sha256", "VARCHAR", "sha256 of the response the row was parsed from")
+YEAR_COLUMN = ("year", "INTEGER", "the partition year the row was landed for")
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """One raw table: its name, what it holds, and its columns (name -> (type, description)).
+
+    ``columns`` lists the parsed columns; ``response_sha256`` and ``year`` are appended."""
+
+    name: str
+    description: str
+    columns: Mapping[str, tuple[str, str]]
+
+    def all_columns(self) -> dict[str, tuple[str, str]]:
+        name, kind, text = RESPONSE_COLUMN
+        year, year_kind, year_text = YEAR_COLUMN
+        return {**self.columns, name: (kind, text), year: (year_kind, year_text)}
+
+    def duckdb_types(self) -> dict[str, str]:
+        """Column -> DuckDB type (the landing DDL)."""
+        return {column: kind for column, (kind, _) in self.all_columns().items()}
+
+    def polars_schema(self) -> dict[str, pl.DataType]:
+        """The schema of the frames a fetch returns (no ``year``: landing adds it)."""
+        types = self.duckdb_types()
+        types.pop(YEAR_COLUMN[0])
+        return {column: POLARS_TYPES[kind] for column, kind in types.items()}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source: its raw tables and its fetch for a year.
+
+    ``fetch(cities, year, **inputs)`` returns a SourceBatch; ``inputs(warehouse, year)`` reads
+    what the fetch needs from the warehouse, and ``reads`` names those raw tables so Dagster
+    lands them first. ``optional_tables`` are landed only when a batch carries them;
+    ``response_sources`` are the raw.api_responses sources of clients named otherwise."""
+
+    name: str
+    description: str
+    tables: tuple[RawTable, ...]
+    fetch: Callable
+    optional_tables: tuple[RawTable, ...] = ()
+    response_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    inputs: Callable | None = None
+    reads: tuple[str, ...] = ()
+
+    def table(self, name: str) -> RawTable:
+        return next(t for t in (*self.tables, *self.optional_tables) if t.name == name)
+
+
+@dataclass
+class SourceBatch:
+    """What one (source, year) fetch produced; ``issues`` are non-fatal problems to report."""
+
+    source: str
+    year: int
+    responses: list[RecordedResponse]
+    tables: dict[str, pl.DataFrame]
+    issues: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def names_year(year: int) -> Iterator[None]:
+    """Let a missing snapshot say which ``--year`` records it."""
+    try:
+        yield
+    except SnapshotMissing as exc:
+        if exc.year is not None:
+            raise
+        raise SnapshotMissing(exc.source, exc.url, year) from None
+
+
+def concat(frames: list[pl.DataFrame], table: RawTable) -> pl.DataFrame:
+    """The non-empty frames one below the other, or an empty frame of the table's schema."""
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return pl.DataFrame([], schema=table.polars_schema())
+    return pl.concat(frames, how="vertical")
+
+
+def span(year: int) -> tuple[date, date]:
+    """The dates every request of a partition year covers (see http.coverage_years)."""
+    first, last = coverage_years(year)
+    return date(first, 1, 1), date(last, 12, 31)
+
+
+def social_terms(row: dict) -> tuple[list[str], list[str]]:
+    """A registry row's name variants and exclusion words (Hacker News, Stack Exchange, X)."""
+    from pipelines.registry import social_terms as terms
+
+    return terms(row)

@@ -1,0 +1,45 @@
+"""Stack Exchange (Travel, Expatriates): questions mentioning each city per year.
+
+The package holds the client and parsers (client.py), the raw table it lands (tables.py),
+its fetch for a year and its spec."""
+
+import polars as pl
+
+from pipelines.sources.http import RecordedResponse
+from pipelines.sources.spec import SourceBatch, SourceSpec, names_year, social_terms
+from pipelines.sources.stackexchange import client as stackexchange
+from pipelines.sources.stackexchange.tables import QUESTIONS
+
+
+def fetch_stackexchange(
+    cities: pl.DataFrame, year: int, client: stackexchange.StackExchangeClient | None = None
+) -> SourceBatch:
+    """Questions on Travel and Expatriates Stack Exchange mentioning each city, created in the
+    partition year (``filter=total``; one request per city, name variant and site)."""
+    client = client or stackexchange.StackExchangeClient()
+    responses: list[RecordedResponse] = []
+    rows: list[dict] = []
+    with names_year(year):
+        for row in cities.iter_rows(named=True):
+            variants, excluded = social_terms(row)
+            for site in stackexchange.SITES:
+                for variant in variants:
+                    query = stackexchange.build_query(variant, excluded)
+                    response = client.count(query, site, year)
+                    responses.append(response)
+                    rows.append(stackexchange.question_row(response, row["id"], site, year, query))
+    table = pl.DataFrame(rows, schema=QUESTIONS.polars_schema())
+    issues = []
+    if client.quota_remaining is not None:
+        issues.append(
+            f"stackexchange: quota_remaining {client.quota_remaining} of {client.quota_max}"
+        )
+    return SourceBatch("stackexchange", year, responses, {QUESTIONS.name: table}, issues)
+
+
+SPEC = SourceSpec(
+    name="stackexchange",
+    description="Questions mentioning each city per year on Travel and Expatriates Stack Exchange.",
+    tables=(QUESTIONS,),
+    fetch=fetch_stackexchange,
+)

@@ -1,0 +1,30 @@
+"""The raw tables Wikimedia pageviews lands (one declaration: types and descriptions)."""
+
+from pipelines.sources.spec import RawTable
+
+CITY = ("VARCHAR", "registry city id (assets/cities.csv)")
+LANG = ("VARCHAR", "Wikipedia language edition (pipelines.registry.WIKI_LANGUAGES)")
+ARTICLE = ("VARCHAR", "the article title as the API writes it (underscores)")
+
+PAGEVIEWS = RawTable(
+    "wikimedia_pageviews",
+    "Monthly user pageviews per city article and language edition.",
+    {
+        "city_id": CITY,
+        "lang": LANG,
+        "article": ARTICLE,
+        "month": ("DATE", "first day of the month counted (inside the partition year)"),
+        "views": ("BIGINT", "user (not bot) views of the article in that month"),
+    },
+)
+MISSING = RawTable(
+    "wikimedia_missing",
+    "Articles the pageviews API has no data for (404/400); missing, never zero.",
+    {
+        "city_id": CITY,
+        "lang": LANG,
+        "article": ARTICLE,
+        "status": ("INTEGER", "the API's HTTP status (404 or 400)"),
+        "detail": ("VARCHAR", "the API's explanation"),
+    },
+)
