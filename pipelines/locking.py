@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipelines.errors import LOCK_PATTERN, Fault, explain_lock, process_description
+from pipelines.errors import LOCK_PATTERN, Fault, explain_lock
 from pipelines.settings import output_home
 
 LOCK_NAME = "run.lock"
@@ -124,43 +124,56 @@ def _process_environ(pid: int) -> dict[str, str]:
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
 
 
+def _orphaned_dbt(warehouse: Path) -> list[int]:
+    """dbt processes working for this warehouse (their environment says so). Called while
+    holding the run lock, so no live run owns them: a killed run left them behind."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        program = command.split(b"\0")[:2]  # dbt itself, or python running dbt's script
+        is_dbt = any(arg == b"dbt" or arg.endswith(b"/dbt") for arg in program)
+        if is_dbt and _process_environ(pid).get("CITY_INDEX_WAREHOUSE") == str(warehouse):
+            found.append(pid)
+    return found
+
+
 def free_warehouse(warehouse: Path, *, wait_seconds: float = 30.0) -> None:
     """Make sure no process is left writing the warehouse before a run starts.
 
-    A run killed with `kill -9` can leave its dbt child running on: that orphan works for this
-    warehouse (its environment says so) and nobody will read its result, so it is stopped (a
-    stopped DuckDB transaction rolls back). Any other program holding the file (an analyst's
+    A run killed with `kill -9` can leave its dbt child running on: it works for this
+    warehouse and nobody will read its result, so it is stopped (a stopped DuckDB transaction
+    rolls back). dbt opens and closes the file between models, so it is found by its
+    environment, not only by the file's lock. Any other program holding the file (an analyst's
     DuckDB CLI or DBeaver on the working file) is named, with what to do."""
     import duckdb
 
+    orphans = _orphaned_dbt(warehouse)
+    for pid in orphans:
+        print(
+            f"stopping dbt (pid {pid}), left running on the warehouse by a run that was killed",
+            file=sys.stderr,
+        )
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait_seconds
+    while orphans := [pid for pid in orphans if _pid_alive(pid)]:
+        if time.monotonic() > deadline:
+            for pid in orphans:
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
     if not warehouse.exists():
         return
-    deadline = time.monotonic() + wait_seconds
-    stopped: set[int] = set()
-    while True:
-        try:
-            duckdb.connect(str(warehouse)).close()
-            return
-        except duckdb.IOException as error:
-            match = LOCK_PATTERN.search(str(error))
-            if match is None:
-                raise
-            pid = int(match["pid"])
-            held_by = error
-        command = process_description(pid)
-        ours = _process_environ(pid).get("CITY_INDEX_WAREHOUSE") == str(warehouse)
-        if not (ours and "dbt" in command):
-            raise WarehouseBusy(explain_lock(str(held_by))) from None
-        if time.monotonic() > deadline:
-            raise WarehouseBusy(f"dbt (pid {pid}) left by a killed run does not stop")
-        if pid not in stopped:
-            print(
-                f"stopping dbt (pid {pid}), left running on the warehouse by a run that was killed",
-                file=sys.stderr,
-            )
-            os.kill(pid, signal.SIGTERM)
-            stopped.add(pid)
-        time.sleep(0.5)
+    try:
+        duckdb.connect(str(warehouse)).close()
+    except duckdb.IOException as error:
+        if LOCK_PATTERN.search(str(error)) is None:
+            raise
+        raise WarehouseBusy(explain_lock(str(error))) from None
 
 
 def held_by_this_process() -> bool:

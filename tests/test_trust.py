@@ -7,12 +7,14 @@ Each command runs as the user runs it: `city-index` in a subprocess with its own
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -77,13 +79,25 @@ def rows_by_year(warehouse: Path, schema: str, table: str) -> dict[int, str]:
     return {year: digest.hexdigest() for year, digest in digests.items()}
 
 
-def materialized_years(home: Path, key: list[str]) -> set[str]:
+@contextlib.contextmanager
+def instance_of(home: Path) -> Iterator[dg.DagsterInstance]:
+    """The Dagster instance of a home (its dagster.yaml reads DAGSTER_HOME)."""
+    saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
     instance = dg.DagsterInstance.from_config(str(home / "dagster_home"))
     try:
-        return set(instance.get_materialized_partitions(dg.AssetKey(key)))
+        yield instance
     finally:
         instance.dispose()
+        if saved is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = saved
+
+
+def materialized_years(home: Path, key: list[str]) -> set[str]:
+    with instance_of(home) as instance:
+        return set(instance.get_materialized_partitions(dg.AssetKey(key)))
 
 
 def ui_asset_job():
@@ -242,11 +256,12 @@ def test_kill_9_at_any_moment_then_the_next_release_completes(
     assert again.stdout.strip().splitlines()[-1] == str(release_folder(built_home))
     assert (release_folder(built_home) / "index.csv").read_bytes() == reference
     assert not list(release_folder(built_home).parent.glob(".edition-*"))
-    runs_left_started = [
-        r
-        for r in dg.DagsterInstance.from_config(str(built_home / "dagster_home")).get_runs()
-        if r.status in (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING)
-    ]
+    with instance_of(built_home) as instance:
+        runs_left_started = [
+            r
+            for r in instance.get_runs()
+            if r.status in (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING)
+        ]
     assert runs_left_started == []
 
 

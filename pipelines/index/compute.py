@@ -110,8 +110,9 @@ def read_data_typed(path: Path, indicators: list[str]) -> tuple[pl.DataFrame, bo
         )
     except (pl.exceptions.PolarsError, OSError, ValueError):
         return None
-    if data.is_empty() or not data["uCode"].str.strip_chars().ne("").all():
-        return None  # also false when a unit code is null
+    units = data["uCode"]
+    if data.is_empty() or units.null_count() or not units.str.strip_chars().ne("").all():
+        return None  # an empty or missing unit code: the careful path names its row
     year = (
         data["Time"].str.strip_chars().cast(pl.Int32, strict=False)
         if has_time
