@@ -76,8 +76,8 @@ def validate_year(con, year: int):
     asset=dg.AssetKey("index_analysis"),
     name="edition_gate",
     blocking=True,
-    additional_deps=[dg.AssetKey(["raw", table]) for table in ("cities",)]
-    + [
+    additional_deps=[
+        dg.AssetKey(["raw", "cities"]),
         dg.AssetKey(["marts", "fct_indicator_value"]),
         dg.AssetKey(["marts", "fct_index_score"]),
         dg.AssetKey(["marts", "mart_city_ranking"]),
