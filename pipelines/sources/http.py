@@ -36,6 +36,7 @@ from urllib3.util.retry import Retry
 
 from pipelines.settings import FIRST_YEAR as SETTINGS_FIRST_YEAR
 from pipelines.settings import LATEST_COMPLETE_YEAR
+from pipelines.sources.events import RequestEvent, notify
 
 MODES = ("snapshot", "live", "record")
 DEFAULT_MODE = "snapshot"
@@ -386,10 +387,12 @@ class SourceClient:
                 sha256=body_sha256(response["body"]),
                 synthetic=bool(entry.get("synthetic", False)),
             )
+            notify(RequestEvent(self.source, url, "snapshot", recorded.status))
             self.check(recorded)
             return recorded
 
         recorded = self._fetch(url, key, params)
+        notify(RequestEvent(self.source, url, "network", recorded.status))
         self.check(recorded)
         if self.mode == "record":
             self.store.write(

@@ -58,13 +58,25 @@ class RawTable:
 
 
 @dataclass(frozen=True)
+class PlannedRequests:
+    """What a fetch of (cities, year) will ask one API: the number of requests and the pacing
+    (seconds between requests) of the client that sends them; the plan of ``ingest --dry-run``."""
+
+    client: str
+    requests: int
+    min_interval: float
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     """One source: its raw tables and its fetch for a year.
 
     ``fetch(cities, year, **inputs)`` returns a SourceBatch; ``inputs(warehouse, year)`` reads
     what the fetch needs from the warehouse, and ``reads`` names those raw tables so Dagster
     lands them first. ``optional_tables`` are landed only when a batch carries them;
-    ``response_sources`` are the raw.api_responses sources of clients named otherwise."""
+    ``response_sources`` are the raw.api_responses sources of clients named otherwise;
+    ``plan(cities, year)`` lists the requests a fetch would send (:class:`PlannedRequests`),
+    without sending any."""
 
     name: str
     description: str
@@ -74,6 +86,7 @@ class SourceSpec:
     response_sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     inputs: Callable | None = None
     reads: tuple[str, ...] = ()
+    plan: Callable[..., list[PlannedRequests]] | None = None
 
     def table(self, name: str) -> RawTable:
         return next(t for t in (*self.tables, *self.optional_tables) if t.name == name)
