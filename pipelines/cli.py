@@ -354,9 +354,7 @@ def dispatch(args: argparse.Namespace) -> None:
     if args.command == "release":
         method = method_from_args(args)
         print(
-            release(
-                args.year, args.edition, args.replications, refresh=args.refresh, method=method
-            )
+            release(args.year, args.edition, args.replications, refresh=args.refresh, method=method)
         )
     elif args.command == "ingest":
         if args.mode:

@@ -15,10 +15,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipelines.framework_tree import FrameworkTree
 from pipelines.release import charts, facts
 from pipelines.release.messages import MESSAGES
 from pipelines.release.report import (
     EditionData,
+    Page,
     change_cell,
     render_report,
     significance_text,
@@ -278,7 +280,11 @@ def _framework() -> pl.DataFrame:
         "unit",
         "definition",
     ]
-    return pl.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
+    frame = pl.DataFrame([dict(zip(cols, r, strict=True)) for r in rows])
+    chinese = {"index": "城市国际影响力指数", "media": "海外媒体关注度", "social": "海外网络关注度"}
+    return frame.with_columns(
+        pl.col("icode").replace_strict(chinese, default=None).alias("iname_zh")
+    )
 
 
 def _provenance(synthetic: bool) -> pl.DataFrame:
@@ -674,7 +680,8 @@ def test_beijing_media_statements_are_computed(edition: EditionData, html: str) 
 
 
 def test_leaders_and_streaks_are_computed(edition: EditionData) -> None:
-    known = facts.Scores(edition.scores, {c[0]: {"country_iso3": c[3]} for c in CITIES})
+    cities = {c[0]: {"country_iso3": c[3]} for c in CITIES}
+    known = facts.Scores(edition.scores, cities, FrameworkTree.from_rows(_framework().to_dicts()))
     leader, years = known.streak(YEARS[-1], "media")
     assert (leader, years) == ("new-york", 2)  # MEDIA puts New York first in 2023 and 2024
     assert known.passed(YEARS[-1], "media", "beijing") == ["paris"]
@@ -783,11 +790,34 @@ def test_report_on_a_phone(edition: EditionData, tmp_path: Path) -> None:
 
 
 def test_every_framework_code_has_a_chinese_name() -> None:
-    """The Chinese edition names every pillar and indicator of the real framework in Chinese."""
+    """The Chinese edition names every code of the real framework in Chinese: the names are
+    the framework's own iName_zh column, one place for each code's names."""
     import csv
 
-    from pipelines.release.messages import ZH_CODE_NAMES
-
     with (REPO_ROOT / "assets" / "framework.csv").open(encoding="utf-8") as handle:
-        codes = {row["iCode"] for row in csv.DictReader(handle)}
-    assert codes <= set(ZH_CODE_NAMES), sorted(codes - set(ZH_CODE_NAMES))
+        rows = list(csv.DictReader(handle))
+    missing = [row["iCode"] for row in rows if not (row.get("iName_zh") or "").strip()]
+    assert not missing, missing
+
+
+def test_code_names_and_pillars_come_from_the_framework(edition: EditionData) -> None:
+    """A renamed pillar with a Chinese name shows under its framework names in both editions,
+    and a framework with only two pillars gives a report with two."""
+    framework = edition.framework.with_columns(
+        pl.when(pl.col("icode") == "media")
+        .then(pl.lit("海外媒体"))
+        .otherwise(None)
+        .alias("iname_zh"),
+        pl.when(pl.col("icode") == "media")
+        .then(pl.lit("Coverage abroad"))
+        .otherwise(pl.col("iname"))
+        .alias("iname"),
+    )
+    english = render_report(replace(edition, framework=framework), "en")
+    chinese = render_report(replace(edition, framework=framework), "zh")
+    assert "Coverage abroad" in english and "Media attention" not in english
+    assert "海外媒体" in chinese
+    two = framework.filter(pl.col("icode") != "economy")
+    page = Page(replace(edition, framework=two), "en")
+    assert page.tree.pillars == ("media", "social")
+    assert "Economic reach" not in render_report(replace(edition, framework=two), "en")

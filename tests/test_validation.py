@@ -18,11 +18,16 @@ from pipelines.validation.suites import (
     SUITES_DIR,
     default_parameters,
     required_parameters,
+    suite_document,
     suite_names,
 )
 
 YEAR = 2025
 CITIES = ["a", "b", "c"]
+
+
+#: The pillars of the frames below (the gate reads them from the framework).
+PILLARS = ("media", "social", "economy")
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +37,7 @@ def context_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def params() -> dict[str, Any]:
-    return default_parameters(YEAR, max_rank_change=5)
+    return default_parameters(YEAR, pillars=PILLARS, max_rank_change=5)
 
 
 def indicators() -> pl.DataFrame:
@@ -146,7 +151,7 @@ def test_suite_files_cover_all_suites_and_parameters() -> None:
         "index_ranking",
         "index_weights",
     } <= names
-    params = default_parameters(YEAR)
+    params = default_parameters(YEAR, pillars=PILLARS)
     for name in names:
         assert required_parameters(name) <= set(params), name
     assert (SUITES_DIR.parent / ".gitignore").read_text().strip() == "uncommitted/"
@@ -348,3 +353,25 @@ def test_context_folder_can_be_wiped_between_runs(tmp_path: Path, params: dict[s
     )
     assert result.success and (docs / "index.html").is_file()
     assert (root / "gx" / "great_expectations.yml").is_file()
+
+
+def test_pillar_expectations_come_from_the_framework(
+    context_root: Path, params: dict[str, Any]
+) -> None:
+    """The ranking suite checks the pillars it is given, one range expectation each: a
+    framework with a fourth pillar requires its column, and its out-of-range score fails."""
+    document = suite_document("index_ranking", params)
+    ranges = [
+        e["kwargs"]["column"]
+        for e in document["expectations"]
+        if e["type"] == "expect_column_values_to_be_between" and e["kwargs"]["column"] in PILLARS
+    ]
+    assert ranges == list(PILLARS)
+    four = {**params, "pillars": [*PILLARS, "culture"]}
+    result = check("index_ranking", ranking(), context_root, four)
+    assert not result.success
+    assert any(f.expectation == "expect_table_columns_to_match_set" for f in result.failures)
+    scores = ranking().with_columns(culture=pl.lit(150.0))
+    result = check("index_ranking", scores, context_root, four)
+    failure = failed(result, "expect_column_values_to_be_between", "culture")
+    assert "culture" in failure.message or failure.kwargs.get("column") == "culture"

@@ -24,7 +24,7 @@ from pipelines.validation.gate import (
 )
 from pipelines.validation.suites import default_parameters, suite_document
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.test_validation import YEAR, good_frames, index_scores, indicators
+from tests.test_validation import PILLARS, YEAR, good_frames, index_scores, indicators
 
 
 class PageParser(HTMLParser):
@@ -86,7 +86,7 @@ def assert_self_contained(html: str, *local: Path) -> None:
 
 @pytest.fixture(scope="module")
 def params() -> dict[str, Any]:
-    return default_parameters(YEAR, max_rank_change=5)
+    return default_parameters(YEAR, pillars=PILLARS, max_rank_change=5)
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,8 @@ def failing(tmp_path_factory: pytest.TempPathFactory, params: dict[str, Any]) ->
 
 
 def declared(key: str) -> list[str]:
-    return [e["type"] for e in suite_document(key.split("@", 1)[0])["expectations"]]
+    parameters = default_parameters(YEAR, pillars=PILLARS)
+    return [e["type"] for e in suite_document(key.split("@", 1)[0], parameters)["expectations"]]
 
 
 def test_passing_page_lists_every_expectation_as_passed(passing: tuple) -> None:

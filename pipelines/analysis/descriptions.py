@@ -59,7 +59,7 @@ ANALYSIS_DESCRIPTIONS: dict[str, TableDescription] = {
         "Pearson correlations between the indicators of each pillar, with a flag for pairs "
         "that are too high (redundant) or negative (pulling apart).",
         {
-            "pillar": "Pillar code (media, social, economy).",
+            "pillar": "Pillar code (a child of the index in marts.framework).",
             "icode_a": "First indicator code of the pair.",
             "icode_b": "Second indicator code of the pair.",
             "pearson_r": "Pearson correlation of the two indicators over the ranked cities.",
@@ -69,7 +69,7 @@ ANALYSIS_DESCRIPTIONS: dict[str, TableDescription] = {
     "pillar_alpha": TableDescription(
         "Cronbach's alpha per pillar: internal consistency of the pillar's indicators.",
         {
-            "pillar": "Pillar code (media, social, economy).",
+            "pillar": "Pillar code (a child of the index in marts.framework).",
             "cronbach_alpha": "Cronbach's alpha of the pillar's normalised indicators.",
             "n_indicators": "Number of indicators in the pillar.",
         },

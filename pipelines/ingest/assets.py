@@ -79,8 +79,13 @@ def index_framework(warehouse: DuckDBResource) -> dg.MaterializeResult:
             "Weight": "weight",
             "Parent": "parent",
             "Type": "type",
+            "iName_zh": "iname_zh",
         }
     )
+    if "iname_zh" not in framework.columns:  # optional: the report falls back to iName
+        framework = framework.with_columns(pl.lit(None, pl.String).alias("iname_zh"))
+    # The file's order is the framework's order (pillars in the mart and the report).
+    framework = framework.with_row_index("position", offset=1)
     _replace_table(warehouse, "framework", framework)
     return dg.MaterializeResult(metadata=table_metadata({"framework": framework.height}, framework))
 

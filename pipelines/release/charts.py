@@ -25,7 +25,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 # A machine without the CJK font still draws (the browser supplies the glyphs): no warning spam.
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
-PILLAR_COLOURS: dict[str, str] = {"media": "#3b6ea5", "social": "#c9822b", "economy": "#4b8b5a"}
+#: Pillar colours in framework order (a framework with more pillars cycles through them).
+PILLAR_COLOURS: tuple[str, ...] = ("#3b6ea5", "#c9822b", "#4b8b5a", "#8a5a9e", "#5a8f9e")
 GAIN_COLOUR = "#2e7d4f"
 LOSS_COLOUR = "#b4443a"
 WIDTH_IN = 4.6
@@ -175,14 +176,16 @@ def draw_pillars(
     with plt.rc_context(STYLE):
         figure, axes = _figure(len(data), 1.2)
         ys = list(range(len(data)))
+        middle = (len(pillars) - 1) / 2  # the pillars' dots sit around each city's line
         for k, (pillar, label) in enumerate(pillars.items()):
-            points = [(r[pillar], y + (k - 1) * 0.22) for y, r in zip(ys, data, strict=True)]
+            offset = (k - middle) * 0.22
+            points = [(r[pillar], y + offset) for y, r in zip(ys, data, strict=True)]
             points = [(x, y) for x, y in points if x is not None]
             axes.scatter(
                 [x for x, _ in points],
                 [y for _, y in points],
                 s=14,
-                color=PILLAR_COLOURS.get(pillar, "#555"),
+                color=PILLAR_COLOURS[k % len(PILLAR_COLOURS)],
                 label=label,
                 zorder=3,
             )

@@ -28,7 +28,7 @@ class TableDescription:
 SHARED_COLUMNS = {
     "year": "Edition year the row belongs to (the file holds the edition year and earlier years).",
     "city_id": "City id: the slug of the registry (assets/cities.csv), e.g. shanghai, xian.",
-    "icode": "Framework code: an indicator, a pillar (media, social, economy) or index.",
+    "icode": "Framework code: an indicator, a pillar or the index (see marts.framework).",
     "unit_code": "City id (the engine's name for the unit): see city_id.",
     "name_en": "English name of the city.",
     "name_zh": "Chinese name of the city (simplified characters).",

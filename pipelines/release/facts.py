@@ -15,12 +15,11 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.framework_tree import FrameworkTree
 from pipelines.release.sources import source_of_indicator
 
 #: Cities counted as Chinese in the national tables, as the Chinese yearly reports count them.
 CHINESE_COUNTRIES = frozenset({"CHN", "HKG", "MAC"})
-INDEX_CODE = "index"
-PILLARS: tuple[str, ...] = ("media", "social", "economy")
 PASSED_MAX = 3  # at most this many cities named in a "passed" statement
 
 
@@ -43,10 +42,14 @@ def min_rank(values: dict[str, float]) -> dict[str, int]:
 
 
 class Scores:
-    """Scores and world ranks per (year, code, city), with the cities' peer groups."""
+    """Scores and world ranks per (year, code, city), with the cities' peer groups and the
+    framework's tree (which code is the index, which are pillars)."""
 
-    def __init__(self, scores: pl.DataFrame, cities: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, scores: pl.DataFrame, cities: dict[str, dict[str, Any]], tree: FrameworkTree
+    ) -> None:
         self.cities = cities
+        self.tree = tree
         self.by_code: dict[tuple[int, str], dict[str, float]] = {}
         self.world_rank: dict[tuple[int, str], dict[str, int]] = {}
         for row in scores.to_dicts():
@@ -127,13 +130,16 @@ class Scores:
 
 
 def scores_frame(
-    scores: pl.DataFrame | None, ranking: pl.DataFrame, history: pl.DataFrame
+    scores: pl.DataFrame | None,
+    ranking: pl.DataFrame,
+    history: pl.DataFrame,
+    tree: FrameworkTree,
 ) -> pl.DataFrame:
     """fct_index_score when the release passes it; else what the ranking and history hold."""
     if scores is not None:
         return scores.select("city_id", "year", "icode", "score", "rank")
     index = history.select(
-        "city_id", "year", pl.lit(INDEX_CODE).alias("icode"), "score", pl.col("rank")
+        "city_id", "year", pl.lit(tree.index).alias("icode"), "score", pl.col("rank")
     )
     pillars = [
         ranking.filter(pl.col("ranked")).select(
@@ -143,7 +149,7 @@ def scores_frame(
             pl.col(p).cast(pl.Float64).alias("score"),
             pl.lit(None, dtype=pl.Int64).alias("rank"),
         )
-        for p in PILLARS
+        for p in tree.pillars
     ]
     frames = [index.with_columns(pl.col("rank").cast(pl.Int64))] + pillars
     return pl.concat([f.with_columns(pl.col("score").cast(pl.Float64)) for f in frames])
@@ -158,7 +164,7 @@ def city_statements(scores: Scores, year: int, city_id: str, codes: list[str]) -
         world = scores.rank(year, code, city_id)
         if world is None:
             continue
-        is_pillar = code in PILLARS or code == INDEX_CODE
+        is_pillar = code in scores.tree.pillars or code == scores.tree.index
         china = scores.rank(year, code, city_id, "china") if chinese else None
         if not is_pillar and world > 3 and china != 1:
             continue
@@ -194,12 +200,13 @@ def headline_statements(scores: Scores, year: int, codes: list[str]) -> list[Sta
 
 def chinese_table(scores: Scores, year: int) -> list[dict[str, Any]]:
     """Chinese cities by national rank, with the global rank beside it (index and pillars)."""
-    values = scores.by_code.get((year, INDEX_CODE), {})
+    index = scores.tree.index
+    values = scores.by_code.get((year, index), {})
     chinese = {c: v for c, v in values.items() if scores.is_chinese(c)}
     national = min_rank(chinese)
     rows = []
     for city in sorted(chinese, key=lambda c: (national[c], c)):
-        before = scores.by_code.get((year - 1, INDEX_CODE), {})
+        before = scores.by_code.get((year - 1, index), {})
         previous_chinese = {c: v for c, v in before.items() if scores.is_chinese(c)}
         previous = min_rank(previous_chinese).get(city) if previous_chinese else None
         rows.append(
@@ -207,11 +214,11 @@ def chinese_table(scores: Scores, year: int) -> list[dict[str, Any]]:
                 "city": city,
                 "national": national[city],
                 "national_previous": previous,
-                "world": scores.rank(year, INDEX_CODE, city),
+                "world": scores.rank(year, index, city),
                 "score": chinese[city],
                 "pillars": {
                     p: (scores.rank(year, p, city, "china"), scores.rank(year, p, city))
-                    for p in PILLARS
+                    for p in scores.tree.pillars
                 },
             }
         )
@@ -237,7 +244,7 @@ def indicator_rows(
     chinese = scores.is_chinese(city_id)
     rows = []
     frame = framework.to_dicts()
-    for pillar in PILLARS:
+    for pillar in scores.tree.pillars:
         children = [r for r in frame if r.get("parent") == pillar and r.get("level") == 1]
         for code, meta in [(pillar, {})] + [(str(r["icode"]), r) for r in children]:
             source = source_of_indicator(meta.get("source")) if meta else None
@@ -265,7 +272,7 @@ def indicator_rows(
 def moves(scores: Scores, year: int, city_id: str) -> list[dict[str, Any]]:
     """Pillar score changes since last year, largest first: what moved the city."""
     out = []
-    for pillar in PILLARS:
+    for pillar in scores.tree.pillars:
         now = scores.by_code.get((year, pillar), {}).get(city_id)
         before = scores.by_code.get((year - 1, pillar), {}).get(city_id)
         if now is None or before is None:

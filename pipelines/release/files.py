@@ -18,6 +18,7 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
+from pipelines.framework_tree import FrameworkTree
 from pipelines.release.descriptions import SHARED_COLUMNS, describe
 
 #: DuckDB 2.0 writes storage version 69 by default, which DuckDB 1.x refuses ("can only read
@@ -154,15 +155,17 @@ def comment_table(
     table: str,
     source: tuple[str, str],
     note: str = "",
+    pillars: Mapping[str, str] | None = None,
 ) -> None:
     """Describe a copied table and its columns with the description of the table it came from
-    (a described column the table lacks is skipped: e.g. the treatment log without treatment)."""
+    (a described column the table lacks is skipped: e.g. the treatment log without treatment).
+    ``pillars`` describes the columns named after the framework's pillars (code -> text)."""
     description = describe(*source)
     columns = table_columns(con, database, schema, table)
     target = ".".join(quote_identifier(part) for part in (database, schema, table))
     text = " ".join(part for part in (description.text, note) if part)
     con.execute(f"comment on table {target} is {sql_string_literal(text)}")
-    described = {**SHARED_COLUMNS, **description.columns}
+    described = {**SHARED_COLUMNS, **(pillars or {}), **description.columns}
     for column in columns:
         if column in described:
             con.execute(
@@ -180,6 +183,17 @@ def synthetic_note(synthetic_sources: Sequence[str]) -> str:
     )
 
 
+def pillar_descriptions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Pillar code -> the description of its score column, from the framework's own rows."""
+    rows = con.sql(
+        "select icode, iname, parent, position from staging.stg_framework__indicators"
+        " order by position"
+    ).pl()
+    tree = FrameworkTree.from_rows(rows.to_dicts())
+    names = dict(zip(rows["icode"], rows["iname"], strict=True))
+    return {code: f"{names[code]}: pillar score (framework code {code})." for code in tree.pillars}
+
+
 def write_edition_database(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -194,6 +208,7 @@ def write_edition_database(
     into `marts`. Table names come from the caller's fixed lists, never from data."""
     database = "edition"
     note = synthetic_note(synthetic_sources)
+    pillars = pillar_descriptions(con)
     con.execute(
         f"attach ? as {database} (storage_version '{EDITION_STORAGE_VERSION}')", [str(path)]
     )
@@ -206,7 +221,7 @@ def write_edition_database(
                 f"select * from {schema}.{table} where year <= ?",
                 [year],
             )
-            comment_table(con, database, schema, table, (schema, table), note)
+            comment_table(con, database, schema, table, (schema, table), note, pillars)
         for (schema, table), name in undated_tables.items():
             con.execute(f"create table {database}.marts.{name} as select * from {schema}.{table}")
             comment_table(con, database, "marts", name, (schema, table), note)

@@ -350,23 +350,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Chinese names of the framework codes; the English ones are the framework's own (iName of
-#: assets/framework.csv), so the report takes them from there.
-ZH_CODE_NAMES = {
-    "index": "城市国际影响力指数",
-    "media": "海外媒体关注度",
-    "social": "海外网络关注度",
-    "economy": "经济体量与开放度",
-    "media_volume": "海外媒体报道量",
-    "media_reach": "海外媒体覆盖面",
-    "media_tone": "海外媒体报道基调",
-    "wiki_foreign_views": "外语维基百科浏览量",
-    "wiki_editions": "维基百科语种数",
-    "hn_mentions": "Hacker News 提及数",
-    "se_questions": "Stack Exchange 旅行与外籍提问数",
-    "gdp_per_capita": "人均 GDP（国家层面）",
-    "city_population": "城市群人口",
-}
 #: Ordinals: "2nd" in English, "第2" in Chinese.
 _SUFFIX = {1: "st", 2: "nd", 3: "rd"}
 

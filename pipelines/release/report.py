@@ -25,18 +25,17 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from pipelines.framework_tree import FrameworkTree
 from pipelines.release import charts, facts
 from pipelines.release.messages import (
     LANGUAGES,
     REPORT_FILES,
-    ZH_CODE_NAMES,
     Translator,
     ordinal,
 )
 from pipelines.release.sources import source_description, source_name, source_of_indicator
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-PILLARS: tuple[str, ...] = facts.PILLARS
 TOP_N = 20
 LEADERS_N = 10
 MOVERS_N = 8
@@ -175,8 +174,11 @@ class Page:
         self.ranked = _ranked(data.ranking)
         self.cities = self._cities()
         self.framework = {str(r["icode"]): r for r in _rows(data.framework)}
+        self.tree = FrameworkTree.from_rows(self.framework.values())
         self.scores = facts.Scores(
-            facts.scores_frame(data.scores, data.ranking, data.history), self.cities
+            facts.scores_frame(data.scores, data.ranking, data.history, self.tree),
+            self.cities,
+            self.tree,
         )
 
     def _cities(self) -> dict[str, dict[str, Any]]:
@@ -214,15 +216,15 @@ class Page:
         return label
 
     def code_name(self, code: str) -> str:
-        if code == facts.INDEX_CODE:
-            return ZH_CODE_NAMES[code] if self.lang == "zh" else "the overall index"
         row = self.framework.get(code, {})
         if self.lang == "zh":
-            return ZH_CODE_NAMES.get(code, row.get("iname") or code)
+            return str(row.get("iname_zh") or row.get("iname") or code)
+        if code == self.tree.index:
+            return "the overall index"
         return str(row.get("iname") or code)
 
     def pillar_names(self) -> dict[str, str]:
-        return {p: self.code_name(p) for p in PILLARS}
+        return {p: self.code_name(p) for p in self.tree.pillars}
 
     # ---- statements
 
@@ -297,7 +299,7 @@ class Page:
                     cities=t("list_sep").join(self.city_label(r["city_id"]) for r in new),
                 )
             )
-        codes = [facts.INDEX_CODE, *PILLARS]
+        codes = [self.tree.index, *self.tree.pillars]
         out += [self.say(s) for s in facts.headline_statements(self.scores, self.data.year, codes)]
         return out
 
@@ -315,7 +317,7 @@ class Page:
                     "name_sort": self.name(row["city_id"]),
                     "country": row.get("country_iso3") or "",
                     "score": _num(row.get("score")),
-                    "pillars": [_num(row.get(p)) for p in PILLARS],
+                    "pillars": [_num(row.get(p)) for p in self.tree.pillars],
                     "interval": "–" if _is_missing(lo) else f"{_int(lo)}–{_int(hi)}",
                     "significance": significance_text(row, self.t),
                     "sig_cls": "sig-" + str(significance_text(row)).replace(" ", "-"),
@@ -375,7 +377,7 @@ class Page:
         year = self.data.year
         synthetic = self.synthetic_years()
         history = _rows(self.data.history)
-        codes = [facts.INDEX_CODE, *PILLARS] + [
+        codes = [self.tree.index, *self.tree.pillars] + [
             c for c, r in self.framework.items() if r.get("level") == 1
         ]
         out = []
@@ -448,7 +450,7 @@ class Page:
     def method_rows(self) -> list[dict[str, Any]]:
         """Indicators grouped by pillar with weight, direction, unit and source, in words."""
         rows = []
-        for pillar in PILLARS:
+        for pillar in self.tree.pillars:
             rows.append(
                 {
                     "name": self.code_name(pillar),
@@ -570,7 +572,7 @@ class Page:
                 "name": "pillars",
                 "caption": pillars,
                 "svg": charts.draw_pillars(
-                    charts.pillar_data(self.ranked, PILLARS, TOP_N),
+                    charts.pillar_data(self.ranked, self.tree.pillars, TOP_N),
                     self.pillar_names(),
                     names,
                     {"title": pillars, "axis": t.plain("axis_score"), "empty": empty},
@@ -742,7 +744,7 @@ def render_report(data: EditionData, lang: str = "en") -> str:
         "script": Markup((TEMPLATE_DIR / "sort.js").read_text(encoding="utf-8")),
         "synthetic": synthetic,
         "findings": page.findings(),
-        "pillars": [{"name": pillar_names[p], "short": pillar_names[p]} for p in PILLARS],
+        "pillars": [{"name": pillar_names[p], "short": pillar_names[p]} for p in page.tree.pillars],
         "ranking": page.ranking_rows(),
         "unranked": page.unranked_rows(),
         "chinese": page.chinese_rows(),

@@ -67,7 +67,7 @@ def render_validation_page(
 ) -> str:
     """The whole validation page as one HTML string."""
     scrub = _path_scrubber([*local_paths, REPO_ROOT, Path.home(), Path(tempfile.gettempdir())])
-    suites = [_suite_view(s, scrub) for s in result.suites]
+    suites = [_suite_view(s, scrub, parameters) for s in result.suites]
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
         autoescape=True,
@@ -95,7 +95,7 @@ def render_validation_page(
 # --------------------------------------------------------------------------- view model
 
 
-def _suite_view(suite: SuiteResult, scrub: Any) -> dict[str, Any]:
+def _suite_view(suite: SuiteResult, scrub: Any, parameters: dict[str, Any]) -> dict[str, Any]:
     """One suite: its expectations (evaluated, or listed as not run) and errors outside them."""
     rows = [
         {
@@ -122,7 +122,7 @@ def _suite_view(suite: SuiteResult, scrub: Any) -> dict[str, Any]:
                 "detail": "not evaluated (see the suite error above)",
                 "sample": None,
             }
-            for e in _declared_expectations(suite.suite)
+            for e in _declared_expectations(suite.suite, parameters)
         ]
     return {
         "key": suite.suite,
@@ -135,9 +135,9 @@ def _suite_view(suite: SuiteResult, scrub: Any) -> dict[str, Any]:
     }
 
 
-def _declared_expectations(key: str) -> list[dict[str, Any]]:
+def _declared_expectations(key: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
     try:
-        return list(suite_document(key.split("@", 1)[0])["expectations"])
+        return list(suite_document(key.split("@", 1)[0], parameters)["expectations"])
     except (KeyError, ValueError):
         return []
 

@@ -11,6 +11,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from pipelines.framework_tree import FrameworkTree
 from pipelines.index.method import read_method, score_range
 from pipelines.partitions import run_years
 from pipelines.settings import validation_dir
@@ -40,9 +41,11 @@ def edition_frames(con, year: int) -> dict[str, pl.DataFrame]:
 
 def gate_parameters(con, year: int) -> dict:
     cities = con.execute("select count(*) from raw.cities").fetchall()[0][0]
+    framework = con.sql("select icode, parent from engine.eng_framework order by icode").pl()
     return default_parameters(
         year,
         score_range=score_range(read_method(con), cities),  # the method's range
+        pillars=FrameworkTree.from_rows(framework.to_dicts()).pillars,
     )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import polars as pl
 
 from pipelines.validation.derive import derive_columns
-from pipelines.validation.suites import required_parameters, suite_document
+from pipelines.validation.suites import EXPANSIONS, required_parameters, suite_document
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -270,6 +270,8 @@ def _gx_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, value in parameters.items():
+        if key in EXPANSIONS:  # expanded into the suites, not a GX parameter
+            continue
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             at = dt.time.max if key.endswith("_end") else dt.time.min
             value = dt.datetime.combine(value, at)
@@ -399,7 +401,6 @@ def _run(
     docs: dict[str, dict[str, Any]] = {}
     for key, frame in frames.items():
         suite = _suite_of(key)
-        docs[key] = suite_document(suite)  # unknown suite: KeyError, a caller bug
         missing = sorted(required_parameters(suite) - set(parameters))
         if missing:
             early[key] = SuiteResult(
@@ -417,6 +418,7 @@ def _run(
                 ],
             )
             continue
+        docs[key] = suite_document(suite, parameters)  # unknown suite: KeyError, a caller bug
         try:
             prepared[key] = derive_columns(suite, frame)
         except Exception as exc:  # a frame the derivations cannot read is a failed suite

@@ -2,7 +2,17 @@
     A view over the per-year facts, so the change always compares with the year before as it
     stands now: rebuilding one year can never leave another year's change stale. -#}
 {{ config(materialized='view') }}
-{% set pillars = ['media', 'social', 'economy'] %}
+{#- The pillar columns are the framework's pillars (children of the top code), in file order;
+    codes are checked as identifiers when the framework is loaded (framework_check.py). -#}
+{% set framework = ref('stg_framework__indicators') %}
+{% set pillars = [] %}
+{% if execute %}
+{% set found = run_query(
+    "select icode from " ~ framework ~ " where parent = (select icode from " ~ framework
+    ~ " where parent is null) order by position"
+) %}
+{% set pillars = found.columns[0].values() %}
+{% endif %}
 with scores as (
     select * from {{ ref('fct_index_score') }}
 ),
@@ -40,9 +50,9 @@ select
     r.score - previous.score as score_change,
     previous.rank - r.rank as rank_change,
     previous.rank as previous_rank,
-    r.media,
-    r.social,
-    r.economy,
+{% for pillar in pillars %}
+    r.{{ pillar }},
+{% endfor %}
     reasons.reason as change_reason
 from ranking as r
 join {{ ref('dim_city') }} as c using (city_id)
