@@ -8,11 +8,13 @@ API, under the keys the real clients ask for (it calls their request builders), 
 pipeline runs offline through the same parsing code as live.
 
 What is generated and what is real:
-- GDELT DOC 2.0 (SYNTHETIC, ``synthetic: true``): per city one ``timelinevolraw`` and one
-  ``timelinetone`` call over 2017-01-01..2025-12-31 with daily points, and one
-  ``timelinesourcecountry`` call with MONTHLY points, over a number of outlet countries that
-  grows with the city's attention level and varies by year (so ``media_reach`` varies)
-  (``date_resolution: "month"``, to keep the snapshot small; live answers are daily). Values
+- GDELT DOC 2.0 (SYNTHETIC, ``synthetic: true``): per city and year (the client asks for one
+  year per request) one ``timelinevolraw`` and one ``timelinetone`` call with daily points,
+  and one ``timelinesourcecountry`` call with MONTHLY points, over a number of outlet countries
+  that grows with the city's attention level and varies by year (so ``media_reach`` varies);
+  a country with no article in the year is left out of that year's answer, as GDELT does
+  (``date_resolution: "month"``, to keep the snapshot small; live answers are daily). Queries
+  are the client's (``gdelt.build_query``: ``"Xi'an"`` is sent as ``Xian``). Values
   come from a generator seeded by sha256(city id): an "attention level" from real registry
   facts (log of the UN WUP 2020 population, GaWC 2020 connectivity) plus a per-city trend and
   noise, so rankings are plausible but generated. ``norm`` (all monitored articles) is one
@@ -32,11 +34,13 @@ What is generated and what is real:
   the bulk CSV (vintage 2024-06-28) and SP.POP.TOTL from datahub's population.csv, for each
   partition year's window (Y-5..Y), in the ``[meta, rows]`` page format; ``value: null`` where
   the file has no value. A country absent from a file is answered like the API answers a bad
-  code (error 120 for the batch, then one request per country).
+  code (error 120 for the batch, then one request per country), which fails the ingest: the
+  client treats a refused country as an error, so the registry must only hold known codes.
 
 - Hacker News (SYNTHETIC counts, real Algolia response format): one ``/api/v1/search`` answer per
   (city, name variant, year) with ``hitsPerPage=0`` (``hits: []``) and a generated ``nbHits``
-  from the same attention level (per-city trend, noise).
+  from the same attention level (per-city trend, noise); above 1,000 the answer says the count
+  is an estimate (``exhaustiveNbHits``/``exhaustive.nbHits`` false), as Algolia does.
 - Stack Exchange (SYNTHETIC counts, real ``filter=total`` format ``{"total": N}``): one answer
   per (city, name variant, site in travel/expatriates, year); Travel declines over the years as
   the real site does, Expatriates is about a sixth of it; Travel's size is scaled to real
@@ -206,8 +210,9 @@ def gdelt_norm(all_days: list[date]) -> list[int]:
     return out
 
 
-def gdelt_bodies(city: dict[str, Any], level: float, norm: list[int]) -> dict[str, str]:
-    """Bodies of the three timeline calls of one city, keyed by mode."""
+def gdelt_bodies(city: dict[str, Any], level: float, norm: list[int]) -> dict[tuple[str, int], str]:
+    """Bodies of the three timeline calls of one city, keyed by (mode, year): the series are
+    generated over all years at once (same numbers whatever the request shape), then cut."""
     city_id = city["id"]
     all_days = days()
     rng = rng_for(city_id, "gdelt")
@@ -227,26 +232,38 @@ def gdelt_bodies(city: dict[str, Any], level: float, norm: list[int]) -> dict[st
     series = source_country_series(city, level, share, countries, rng)
 
     overseas = gdelt.overseas_query(city["gdelt_query"], city["country_fips"])
-    return {
-        "timelinevolraw": compact(
+    query = gdelt.build_query(city["gdelt_query"])
+    bodies = {}
+    for year in YEARS:
+        prefix = str(year)
+
+        def in_year(points: list[dict[str, Any]], prefix: str = prefix) -> list[dict[str, Any]]:
+            return [p for p in points if p["date"].startswith(prefix)]
+
+        year_series = [
+            {"series": s["series"], "data": in_year(s["data"])}
+            for s in series
+            if any(p["value"] for p in in_year(s["data"]))
+        ]
+        bodies[("timelinevolraw", year)] = compact(
             {
                 "query_details": {"title": overseas, "date_resolution": "day"},
-                "timeline": [{"series": "Article Count", "data": volume_points}],
+                "timeline": [{"series": "Article Count", "data": in_year(volume_points)}],
             }
-        ),
-        "timelinetone": compact(
+        )
+        bodies[("timelinetone", year)] = compact(
             {
                 "query_details": {"title": overseas, "date_resolution": "day"},
-                "timeline": [{"series": "Average Tone", "data": tone_points}],
+                "timeline": [{"series": "Average Tone", "data": in_year(tone_points)}],
             }
-        ),
-        "timelinesourcecountry": compact(
+        )
+        bodies[("timelinesourcecountry", year)] = compact(
             {
-                "query_details": {"title": city["gdelt_query"], "date_resolution": "month"},
-                "timeline": series,
+                "query_details": {"title": query, "date_resolution": "month"},
+                "timeline": year_series,
             }
-        ),
-    }
+        )
+    return bodies
 
 
 def source_country_series(
@@ -484,6 +501,7 @@ def hackernews_body(city_id: str, level: float, variant_no: int, query: str, yea
     hits = _poisson(rng, mean * rng.lognormvariate(0, 0.12))
     path, params = hackernews.search_request(query, year)
     echo = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    exact = hits <= hackernews.EXACT_COUNT_LIMIT  # beyond it Algolia estimates, as it does live
     return compact(
         {
             "hits": [],
@@ -491,9 +509,9 @@ def hackernews_body(city_id: str, level: float, variant_no: int, query: str, yea
             "page": 0,
             "nbPages": 0,
             "hitsPerPage": 0,
-            "exhaustiveNbHits": True,
+            "exhaustiveNbHits": exact,
             "exhaustiveTypo": True,
-            "exhaustive": {"nbHits": True, "typo": True},
+            "exhaustive": {"nbHits": exact, "typo": True},
             "query": query,
             "params": echo,
             "processingTimeMS": 1,
@@ -587,9 +605,10 @@ def main() -> int:
     for city in cities:
         bodies = gdelt_bodies(city, levels[city["id"]], norm)
         overseas = gdelt.overseas_query(city["gdelt_query"], city["country_fips"])
-        for mode, body in bodies.items():
-            query = city["gdelt_query"] if mode == "timelinesourcecountry" else overseas
-            path, params = gdelt.timeline_request(query, mode, START, END)
+        for (mode, year), body in bodies.items():
+            query = gdelt.build_query(city["gdelt_query"])
+            query = query if mode == "timelinesourcecountry" else overseas
+            path, params = gdelt.timeline_request(query, mode, *gdelt.year_window(year))
             writer.put(
                 "gdelt",
                 path,

@@ -121,3 +121,33 @@ def test_snapshot_mode_real_registry_city_and_idempotent_landing(tmp_path: Path)
     assert counts["hackernews_mentions"] == 2
     assert con.execute("select count(*) from raw.hackernews_mentions").fetchall() == [(2,)]
     assert con.execute("select bool_and(synthetic) from raw.api_responses").fetchall() == [(True,)]
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {"exhaustiveNbHits": False},
+        {"exhaustive": {"nbHits": False, "typo": True}},  # the newer flag alone
+        {"exhaustiveNbHits": True, "exhaustive": {"nbHits": False}},  # either false: estimate
+    ],
+)
+def test_counts_above_1000_are_landed_as_estimates(flags):
+    """Written by us: the real shape with Algolia's estimate flags (either one is enough)."""
+    body = {k: v for k, v in algolia(48_210).items() if k != "exhaustiveNbHits"} | flags
+    responses.get(URL, json=body)
+    batch = fetch_hackernews(cities(("london", "London", "", "")), 2023, client())
+    table = batch.tables["hackernews_mentions"]
+    assert table["hits"].to_list() == [48_210] and table["exhaustive"].to_list() == [False]
+    assert batch.issues == [
+        "hackernews: 1 of 1 counts are Algolia estimates (above 1000; landed with "
+        'exhaustive = false): london "London"'
+    ]
+
+
+def test_plan_is_one_request_per_city_and_variant():
+    from pipelines.sources.hackernews import plan_hackernews
+
+    registry = cities(("hanoi", "Hanoi", "Hanoi|Ha Noi", ""), ("paris", "Paris", "", ""))
+    [planned] = plan_hackernews(registry, 2020)
+    assert (planned.client, planned.requests) == ("hackernews", 3)

@@ -37,9 +37,33 @@ def cities(qids: list[str]) -> pl.DataFrame:
 
 def test_language_wikipedia_filter():
     assert wikidata.is_language_wikipedia("frwiki")
-    assert wikidata.is_language_wikipedia("zh_yuewiki")
-    for site in ("commonswiki", "specieswiki", "frwikivoyage", "enwikiquote", "metawiki"):
+    # Cantonese, Min Nan, Classical Chinese: separate languages under an old site prefix.
+    for site in ("zh_yuewiki", "zh_min_nanwiki", "zh_classicalwiki"):
+        assert wikidata.is_language_wikipedia(site)
+    # Simple English is a second English edition, not a language.
+    for site in ("simplewiki", "commonswiki", "specieswiki", "frwikivoyage", "enwikiquote"):
         assert not wikidata.is_language_wikipedia(site)
+
+
+@responses.activate
+def test_simplewiki_is_not_counted_as_an_edition():
+    """Written by us in wbgetentities' shape: an item with en, simple and Cantonese links."""
+    body = {
+        "entities": {
+            "Q956": {
+                "type": "item",
+                "id": "Q956",
+                "sitelinks": {
+                    site: link(site, "Beijing")
+                    for site in ("enwiki", "simplewiki", "zh_yuewiki", "enwikivoyage")
+                },
+            }
+        },
+        "success": 1,
+    }
+    responses.get(URL, json=body)
+    batch = fetch_wikidata(cities(["Q956"]), 2020, client())
+    assert batch.tables["wikidata_sitelinks"]["site"].to_list() == ["enwiki", "zh_yuewiki"]
 
 
 @responses.activate

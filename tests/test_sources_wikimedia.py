@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -143,3 +144,67 @@ def test_snapshot_mode_real_city_and_recorded_404():
     # never zero: the 404 article has no pageview rows at all
     sanya_lang = missing.filter(pl.col("status") == 404)["lang"][0]
     assert views.filter((pl.col("city_id") == "sanya") & (pl.col("lang") == sanya_lang)).is_empty()
+
+
+ANSWERS = Path(__file__).parent / "data" / "api_answers"
+
+
+def _real(name: str, status: int, content_type: str):
+    from pipelines.sources.http import RecordedResponse, body_sha256
+
+    body = (ANSWERS / name).read_text(encoding="utf-8")
+    return RecordedResponse(
+        source="wikimedia",
+        request_key="k",
+        url=f"{ROOT}/en.wikipedia/all-access/user/ChatGPT/monthly/20221101/20260930",
+        params={},
+        status=status,
+        content_type=content_type,
+        body=body,
+        retrieved_at="2026-01-01T00:00:00Z",
+        sha256=body_sha256(body),
+    )
+
+
+def test_omitted_months_are_zero_views_and_an_empty_year_is_missing():
+    """The real ChatGPT body: the article appeared in late 2022, so the API answers only from
+    December 2022; January-November are omitted (zero, nothing landed), 2021 has no month."""
+    response = _real("wikimedia_sample-chatgpt-monthly.json", 200, "application/json")
+    items = json.loads(response.body)["items"]
+    views, missing = wikimedia.pageview_rows(response, "x", "en", "ChatGPT", 2022)
+    assert views["month"].to_list() == [date(2022, 12, 1)]
+    assert views["views"].sum() == sum(i["views"] for i in items if i["timestamp"][:4] == "2022")
+    assert missing.height == 0
+    views, missing = wikimedia.pageview_rows(response, "x", "en", "ChatGPT", 2021)
+    assert views.height == 0
+    assert missing.row(0, named=True)["detail"] == "no monthly views in 2021"
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [("wikimedia_sample-404.json", 404), ("wikimedia_sample-400-no-full-months.json", 400)],
+)
+def test_real_404_and_400_bodies_are_missing_with_the_apis_detail(name, status):
+    response = _real(name, status, "application/problem+json")
+    views, missing = wikimedia.pageview_rows(response, "x", "en", "ChatGPT", 2023)
+    row = missing.row(0, named=True)
+    assert views.height == 0
+    assert row["status"] == status and row["detail"] == json.loads(response.body)["detail"]
+
+
+def test_plan_counts_articles_with_and_without_sitelinks():
+    from pipelines.sources.wikimedia import plan_wikimedia
+
+    registry = load_cities().filter(pl.col("id").is_in(["paris", "xian"]))
+    titles = sum(
+        1 for row in registry.iter_rows(named=True) for k, v in row.items()
+        if k.startswith("wiki_") and (v or "").strip()
+    )  # fmt: skip
+    [bare] = plan_wikimedia(registry, 2020)
+    assert bare.requests == titles and bare.estimate
+    sitelinks = pl.DataFrame(
+        {"city_id": ["xian"], "qid": ["Q5826"], "site": ["kowiki"], "title": ["시안시"]}
+    )
+    [full] = plan_wikimedia(registry, 2020, sitelinks=sitelinks)
+    filled = 0 if registry.filter(pl.col("id") == "xian")["wiki_ko"][0] else 1
+    assert full.requests == titles + filled and not full.estimate

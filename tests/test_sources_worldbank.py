@@ -16,6 +16,8 @@ from pipelines.sources.worldbank import fetch_worldbank
 from pipelines.sources.worldbank.client import WorldBankClient
 
 ROOT = "https://api.worldbank.org/v2/country"
+# The two error envelopes as the API answers them (status 200), quoted verbatim from recorded
+# third-party fixtures in the project's API research (tests/data/api_answers/PROVENANCE.md).
 INVALID = [
     {"message": [{"id": "120", "key": "Invalid value",
                   "value": "The provided parameter value is not valid"}]}
@@ -80,42 +82,63 @@ def test_null_second_element_means_no_rows():
               "lastupdated": None}, None]  # fmt: skip
     responses.get(f"{ROOT}/FRA/indicator/SP.POP.TOTL", json=empty)
     result = client().indicator(["FRA"], "SP.POP.TOTL", 2015, 2020)
-    assert result.table().height == 0 and not result.bad_countries
+    assert result.table().height == 0
 
 
 @responses.activate
-def test_one_bad_country_falls_back_one_by_one():
+def test_one_bad_country_is_named_and_fails_the_fetch():
     responses.get(f"{ROOT}/CHN;FRA;XXX/indicator/NY.GDP.PCAP.CD", json=INVALID)
     responses.get(f"{ROOT}/CHN/indicator/NY.GDP.PCAP.CD", json=[meta(), [row("CHN", 2020, 1.5)]])
     responses.get(f"{ROOT}/FRA/indicator/NY.GDP.PCAP.CD", json=[meta(), [row("FRA", 2020, 2.5)]])
     responses.get(f"{ROOT}/XXX/indicator/NY.GDP.PCAP.CD", json=INVALID)
-    result = client().indicator(["FRA", "XXX", "CHN"], "NY.GDP.PCAP.CD", 2015, 2020)
-    assert result.bad_countries == ["XXX"]
-    assert sorted(result.table()["country_iso3"].to_list()) == ["CHN", "FRA"]
-    assert len(result.responses) == 4  # the refusal is kept as evidence
+    with pytest.raises(SourceError, match=r"country code\(s\) XXX refused for indicator NY.GDP"):
+        client().indicator(["FRA", "XXX", "CHN"], "NY.GDP.PCAP.CD", 2015, 2020)
+    assert len(responses.calls) == 4  # the batch, then each country once to name the bad one
+
+
+@responses.activate
+def test_bad_indicator_refused_for_every_country_names_the_indicator():
+    responses.get(f"{ROOT}/CHN;FRA/indicator/NY.GDP.PCAP.XX", json=INVALID)
+    responses.get(f"{ROOT}/CHN/indicator/NY.GDP.PCAP.XX", json=INVALID)
+    responses.get(f"{ROOT}/FRA/indicator/NY.GDP.PCAP.XX", json=INVALID)
+    with pytest.raises(SourceError, match="indicator NY.GDP.PCAP.XX .*is not a valid value"):
+        client().indicator(["FRA", "CHN"], "NY.GDP.PCAP.XX", 2015, 2020)
+
+
+@responses.activate
+def test_a_lone_country_refused_is_an_error_naming_country_and_indicator():
+    responses.get(f"{ROOT}/TWN/indicator/SP.POP.TOTL", json=INVALID)
+    with pytest.raises(SourceError, match="country TWN or indicator SP.POP.TOTL") as info:
+        client().indicator(["TWN"], "SP.POP.TOTL", 2015, 2020)
+    assert info.value.url.startswith(f"{ROOT}/TWN/indicator/SP.POP.TOTL")
+    assert len(responses.calls) == 1
 
 
 @responses.activate
 def test_error_envelope_with_200_is_a_source_error():
     responses.get(f"{ROOT}/CHN/indicator/EN.ATM.CO2E.KT", json=ARCHIVED)
-    with pytest.raises(SourceError, match="error 175"):
+    with pytest.raises(SourceError, match="error 175.*indicator EN.ATM.CO2E.KT, countries CHN"):
         client().indicator(["CHN"], "EN.ATM.CO2E.KT", 2015, 2020)
 
 
 @responses.activate
-def test_fetch_reports_bad_country():
+def test_fetch_with_a_refused_country_fails_instead_of_losing_it():
     registry = pl.DataFrame({"id": ["a", "b"], "country_iso3": ["FRA", "XXX"]})
-    for indicator in worldbank.INDICATORS:
-        responses.get(f"{ROOT}/FRA;XXX/indicator/{indicator}", json=INVALID)
-        responses.get(f"{ROOT}/XXX/indicator/{indicator}", json=INVALID)
-        responses.get(
-            f"{ROOT}/FRA/indicator/{indicator}",
-            json=[meta(), [row("FRA", y, y * 1.0, indicator) for y in range(2015, 2021)]],
-        )
-    batch = fetch_worldbank(registry, 2020, client())
-    table = batch.tables["worldbank_indicator"]
-    assert table.height == 12 and set(table["country_iso3"]) == {"FRA"}
-    assert len(batch.issues) == 2 and all("XXX" in issue for issue in batch.issues)
+    indicator = worldbank.INDICATORS[0]
+    responses.get(f"{ROOT}/FRA;XXX/indicator/{indicator}", json=INVALID)
+    responses.get(f"{ROOT}/XXX/indicator/{indicator}", json=INVALID)
+    responses.get(
+        f"{ROOT}/FRA/indicator/{indicator}",
+        json=[meta(), [row("FRA", y, y * 1.0, indicator) for y in range(2015, 2021)]],
+    )
+    with pytest.raises(SourceError, match="XXX refused"):
+        fetch_worldbank(registry, 2020, client())
+
+
+def test_plan_counts_one_page_per_indicator_and_batch():
+    codes = [f"C{n:02d}" for n in range(61)]
+    assert worldbank.planned_requests(codes) == 2 * len(worldbank.INDICATORS)
+    assert worldbank.planned_requests(codes[:3]) == len(worldbank.INDICATORS)
 
 
 def test_snapshot_mode_real_values():

@@ -60,11 +60,14 @@ class RawTable:
 @dataclass(frozen=True)
 class PlannedRequests:
     """What a fetch of (cities, year) will ask one API: the number of requests and the pacing
-    (seconds between requests) of the client that sends them; the plan of ``ingest --dry-run``."""
+    (seconds between requests) of the client that sends them; the plan of ``ingest --dry-run``.
+    ``estimate`` says why the count is not exact (pagination, titles known only at fetch time);
+    empty when it is exact."""
 
     client: str
     requests: int
     min_interval: float
+    estimate: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import polars as pl
 from pipelines.sources.curated import inputs as curated
 from pipelines.sources.curated.inputs import CuratedInputError as CuratedInputError
 from pipelines.sources.http import RecordedResponse, body_sha256, utc_now_iso
-from pipelines.sources.spec import RawTable, SourceBatch, SourceSpec
+from pipelines.sources.spec import PlannedRequests, RawTable, SourceBatch, SourceSpec
 
 #: Curated column kinds -> DuckDB types of the raw tables.
 KIND_TYPES = {
@@ -102,6 +102,11 @@ def fetch_curated(
     return SourceBatch("curated", year, responses, tables, issues)
 
 
+def plan_curated(cities: pl.DataFrame, year: int, **_inputs: object) -> list[PlannedRequests]:
+    """Curated inputs are files: no request."""
+    return []
+
+
 SPEC = SourceSpec(
     name="curated",
     description="Curated inputs (assets/inputs/: city statistics, outreach, published "
@@ -109,4 +114,5 @@ SPEC = SourceSpec(
     tables=TABLES,
     # Curated rows are checked against the whole registry, also when an ingest is narrowed.
     fetch=lambda cities, year: fetch_curated(year),
+    plan=plan_curated,
 )

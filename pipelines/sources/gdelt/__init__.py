@@ -8,15 +8,22 @@ import polars as pl
 from pipelines.sources.gdelt import client as gdelt
 from pipelines.sources.gdelt.tables import SOURCE_COUNTRY, TONE, VOLUME
 from pipelines.sources.http import RecordedResponse
-from pipelines.sources.spec import SourceBatch, SourceSpec, concat, names_year, span
+from pipelines.sources.spec import (
+    PlannedRequests,
+    SourceBatch,
+    SourceSpec,
+    concat,
+    names_year,
+)
 
 
 def fetch_gdelt(
     cities: pl.DataFrame, year: int, client: gdelt.GdeltClient | None = None
 ) -> SourceBatch:
-    """Per city: overseas volume and tone (``-sourcecountry:<FIPS>``) and all source countries."""
+    """Per city: overseas volume and tone (``-sourcecountry:<FIPS>``) and all source countries,
+    each asked for the partition year only (see client.year_window)."""
     client = client or gdelt.GdeltClient()
-    start, end = span(year)
+    start, end = gdelt.year_window(year)
     responses: list[RecordedResponse] = []
     volume, tone, countries = [], [], []
     issues: list[str] = []
@@ -29,7 +36,7 @@ def fetch_gdelt(
             overseas = gdelt.overseas_query(query, row["country_fips"])
             vol = client.timeline(overseas, "timelinevolraw", start, end)
             ton = client.timeline(overseas, "timelinetone", start, end)
-            src = client.timeline(query, "timelinesourcecountry", start, end)
+            src = client.timeline(gdelt.build_query(query), "timelinesourcecountry", start, end)
             responses += [vol, ton, src]
             volume.append(gdelt.volume_rows(vol, city_id, year))
             tone.append(gdelt.tone_rows(ton, city_id, year))
@@ -42,9 +49,20 @@ def fetch_gdelt(
     return SourceBatch("gdelt", year, responses, tables, issues)
 
 
+def _queried(cities: pl.DataFrame) -> int:
+    return sum(1 for q in cities["gdelt_query"].to_list() if (q or "").strip())
+
+
+def plan_gdelt(cities: pl.DataFrame, year: int, **_inputs: object) -> list[PlannedRequests]:
+    """Three timelines (volume, tone, source countries) per city with a query: exact."""
+    config = gdelt.GdeltClient.default_config()
+    return [PlannedRequests("gdelt", 3 * _queried(cities), config.min_interval)]
+
+
 SPEC = SourceSpec(
     name="gdelt",
     description="Overseas media coverage per city (GDELT DOC 2.0: volume, source countries, tone).",
     tables=(VOLUME, TONE, SOURCE_COUNTRY),
     fetch=fetch_gdelt,
+    plan=plan_gdelt,
 )

@@ -1,9 +1,14 @@
 """GDELT DOC 2.0 API client and parsers: coverage volume, tone and source countries per city.
 
-One call per city and mode spans every year (2017 to the last year), so one recorded response
-serves every yearly partition. Quirks handled (see docs/sources.md): the throttle sentence with
-429 *or* 200, plain-text error sentences with 200, ``{}`` for no results, JSON broken by control
-characters in titles, and the bucket size given in ``query_details.date_resolution``.
+One call per city, mode and partition year, covering that year only: the bucket size of a
+timeline depends on the span asked for (daily up to about 2.5 years is what has been recorded;
+a 2017-2025 span is beyond anything documented), so a one-year span keeps the answers daily.
+Whatever resolution comes back (``15m``, ``15min``, ``hour``, ``day``, ``week``, ``month``...)
+is accepted: points are summed (counts) or averaged (tone, shares) per calendar day, the key of
+the raw tables. Quirks handled (see docs/sources.md): the throttle sentence with 429 *or* 200,
+plain-text error sentences with 200 ("The specified phrase is too short.", "Invalid/Unsupported
+Country.", "OR'd terms must be surrounded by ()"), ``{}`` for no results and JSON broken by
+control characters in titles. Queries are built to GDELT's rules by :func:`build_query`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from pipelines.sources.http import (
 PATH = "/api/v2/doc/doc"
 MODES = ("timelinevolraw", "timelinetone", "timelinesourcecountry")
 THROTTLE_MARKER = "please limit requests"
-RESOLUTIONS = ("15min", "hour", "day", "week", "month")
 MAX_JSON_REPAIRS = 100
 COUNTRIES_FILE = PROJECT_ROOT / "assets" / "reference" / "countries.json"
 
@@ -58,9 +62,92 @@ LABEL_ALIASES = {
 }
 
 
+class QueryError(ValueError):
+    """A registry query GDELT would refuse; raised before any request is sent."""
+
+
+#: A token of a query: a quoted phrase, a parenthesis, or a run of other characters.
+_TOKEN = re.compile(r'"[^"]*"|[()]|[^\s()"]+')
+#: Characters GDELT accepts in an unquoted keyword (others must be quoted, per its docs).
+_BARE_WORD = re.compile(r"^-?[\w.:]+$")
+
+
+def _phrase(text: str, query: str) -> str:
+    """A quoted phrase as GDELT accepts it: a single word is refused in quotes ("The specified
+    phrase is too short."), so it goes bare, without its apostrophes (``"Xi'an"`` -> ``Xian``:
+    unquoted, an apostrophe is an illegal character)."""
+    words = text.split()
+    if not words:
+        raise QueryError(f"empty phrase in GDELT query {query!r}")
+    if len(words) > 1:
+        return '"' + " ".join(words) + '"'
+    word = words[0].replace("'", "").replace("\u2019", "")
+    if not _BARE_WORD.match(word):
+        raise QueryError(
+            f"GDELT query {query!r}: {text!r} is one word with characters GDELT refuses "
+            "unquoted, and a quoted single word is refused as too short"
+        )
+    return word
+
+
+def build_query(query: str) -> str:
+    """The registry's ``gdelt_query`` written to GDELT's documented rules.
+
+    Phrases of two or more words stay quoted; a quoted single word goes bare (see
+    :func:`_phrase`); ``OR`` must be inside parentheses ("OR'd terms must be surrounded by
+    ()"), so a top-level ``a OR b`` is wrapped; unbalanced parentheses or quotes are refused
+    here with the query named, not by GDELT after a 5 s wait."""
+    text = " ".join((query or "").split())
+    if not text:
+        raise QueryError("empty GDELT query")
+    if text.count('"') % 2:
+        raise QueryError(f"unbalanced quotes in GDELT query {query!r}")
+    tokens = _TOKEN.findall(text)
+    out: list[str] = []
+    depth, top_level_or = 0, False
+    for token in tokens:
+        if token == "(":
+            depth += 1
+            out.append(token)
+        elif token == ")":
+            depth -= 1
+            if depth < 0:
+                raise QueryError(f"unbalanced parentheses in GDELT query {query!r}")
+            out.append(token)
+        elif token.startswith('"'):
+            out.append(_phrase(token.strip('"'), query))
+        elif token == "OR":
+            top_level_or = top_level_or or depth == 0
+            out.append(token)
+        elif _BARE_WORD.match(token.replace("'", "")):
+            out.append(token.replace("'", ""))
+        else:
+            raise QueryError(f"GDELT query {query!r}: {token!r} must be quoted")
+    if depth:
+        raise QueryError(f"unbalanced parentheses in GDELT query {query!r}")
+    built = " ".join(out).replace("( ", "(").replace(" )", ")")
+    return f"({built})" if top_level_or else built
+
+
+@lru_cache(maxsize=4)
+def known_fips(path: Path = COUNTRIES_FILE) -> frozenset[str]:
+    """The FIPS 10-4 codes GeoNames lists: what ``sourcecountry:`` takes."""
+    countries = json.loads(path.read_text(encoding="utf-8"))
+    return frozenset(item["fips"] for item in countries.values() if item.get("fips"))
+
+
 def overseas_query(query: str, country_fips: str) -> str:
-    """Coverage by outlets outside the city's own country (GDELT wants FIPS, not ISO)."""
-    return f"{query} -sourcecountry:{country_fips}"
+    """Coverage by outlets outside the city's own country (GDELT wants FIPS, not ISO); an
+    unknown code is refused here (GDELT would answer "Invalid/Unsupported Country.")."""
+    code = (country_fips or "").strip().upper()
+    if code not in known_fips():
+        raise QueryError(f"{country_fips!r} is not a FIPS 10-4 country code GDELT knows")
+    return f"{build_query(query)} -sourcecountry:{code}"
+
+
+def year_window(year: int) -> tuple[date, date]:
+    """The days one request covers for partition ``year``: that year only (daily buckets)."""
+    return date(year, 1, 1), date(year, 12, 31)
 
 
 def gdelt_datetime(day: date, end: bool = False) -> str:
@@ -124,24 +211,37 @@ def parse_bucket(text: str) -> datetime:
     return datetime.strptime(digits, "%Y%m%d%H%M%S")
 
 
-def parse_timeline(response: RecordedResponse) -> pl.DataFrame:
-    """Long frame (series, date, value, norm): one row per series and bucket; ``{}`` -> 0 rows."""
+def resolution(response: RecordedResponse) -> str:
+    """The bucket size GDELT reports (``query_details.date_resolution``), as given."""
     data = decode_timeline(response)
-    resolution = str(data.get("query_details", {}).get("date_resolution", "day")).lower()
-    if resolution not in RESOLUTIONS:
-        raise SourceError(
-            response.source, response.url, response.status, f"unknown date_resolution {resolution}"
-        )
+    return str((data.get("query_details") or {}).get("date_resolution", ""))
+
+
+def parse_timeline(response: RecordedResponse) -> pl.DataFrame:
+    """Long frame (series, date, value, norm): one row per series and bucket; ``{}`` -> 0 rows.
+
+    Every bucket size is accepted: the timestamps say where each bucket starts, so the
+    ``date_resolution`` label (``15m``, ``15min``, ``hour``, ``day``...) is not needed."""
+    data = decode_timeline(response)
     rows: list[dict[str, Any]] = []
     for series in data.get("timeline") or []:
         label = str(series.get("series", ""))
         for point in series.get("data") or []:
             value = point.get("value")
             norm = point.get("norm")
+            try:
+                bucket = parse_bucket(str(point["date"]))
+            except (KeyError, ValueError) as exc:
+                raise SourceError(
+                    response.source,
+                    response.url,
+                    response.status,
+                    f"unreadable bucket date {point.get('date')!r} in series {label!r}",
+                ) from exc
             rows.append(
                 {
                     "series": label,
-                    "date": parse_bucket(str(point["date"])),
+                    "date": bucket,
                     "value": None if value is None else float(value),
                     "norm": None if norm is None else float(norm),
                 }
@@ -149,13 +249,27 @@ def parse_timeline(response: RecordedResponse) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=TIMELINE_SCHEMA)
 
 
-def _in_year(frame: pl.DataFrame, year: int | None) -> pl.DataFrame:
+def daily(frame: pl.DataFrame, how: str) -> pl.DataFrame:
+    """One row per series and calendar day: buckets finer than a day (15 minutes, hours) are
+    summed (``how="sum"``: counts and their norm) or averaged (``"mean"``: tone, shares);
+    daily and coarser buckets pass unchanged (one bucket per day)."""
+    agg = pl.sum if how == "sum" else pl.mean
+    return (
+        frame.with_columns(pl.col("date").dt.truncate("1d"))
+        .group_by("series", "date", maintain_order=True)
+        .agg(agg("value").alias("value"), agg("norm").alias("norm"))
+        .sort("series", "date", maintain_order=True)
+    )
+
+
+def _in_year(frame: pl.DataFrame, year: int | None, how: str) -> pl.DataFrame:
+    frame = daily(frame, how)
     return frame if year is None else frame.filter(pl.col("date").dt.year() == year)
 
 
 def volume_rows(response: RecordedResponse, city_id: str, year: int | None) -> pl.DataFrame:
     """raw.gdelt_volume rows: article count and GDELT's total monitored articles per bucket."""
-    frame = _in_year(parse_timeline(response), year)
+    frame = _in_year(parse_timeline(response), year, "sum")
     labels = frame["series"].unique().to_list()
     if len(labels) > 1:
         frame = frame.filter(pl.col("series") == "Article Count")
@@ -169,8 +283,8 @@ def volume_rows(response: RecordedResponse, city_id: str, year: int | None) -> p
 
 
 def tone_rows(response: RecordedResponse, city_id: str, year: int | None) -> pl.DataFrame:
-    """raw.gdelt_tone rows: average tone per bucket."""
-    frame = _in_year(parse_timeline(response), year)
+    """raw.gdelt_tone rows: average tone per day (unweighted mean of finer buckets)."""
+    frame = _in_year(parse_timeline(response), year, "mean")
     return frame.select(
         pl.lit(city_id).alias("city_id"),
         pl.col("date").dt.date(),
@@ -207,7 +321,7 @@ def source_fips(label: str, lookup: dict[str, str] | None = None) -> str | None:
 
 def source_country_rows(response: RecordedResponse, city_id: str, year: int | None) -> pl.DataFrame:
     """raw.gdelt_source_country rows; unmatched labels are kept with a null source_fips."""
-    frame = _in_year(parse_timeline(response), year)
+    frame = _in_year(parse_timeline(response), year, "mean")
     lookup = country_fips_by_label()
     fips = pl.Series("source_fips", [source_fips(s, lookup) for s in frame["series"]], pl.String)
     return frame.with_columns(fips).select(

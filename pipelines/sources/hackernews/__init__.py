@@ -8,7 +8,13 @@ import polars as pl
 from pipelines.sources.hackernews import client as hackernews
 from pipelines.sources.hackernews.tables import MENTIONS
 from pipelines.sources.http import RecordedResponse
-from pipelines.sources.spec import SourceBatch, SourceSpec, names_year, social_terms
+from pipelines.sources.spec import (
+    PlannedRequests,
+    SourceBatch,
+    SourceSpec,
+    names_year,
+    social_terms,
+)
 
 
 def fetch_hackernews(
@@ -28,12 +34,23 @@ def fetch_hackernews(
                 responses.append(response)
                 rows.append(hackernews.mention_row(response, row["id"], year, query))
     table = pl.DataFrame(rows, schema=MENTIONS.polars_schema())
-    issues = [
-        f"hackernews: {r['city_id']} {r['query']} nbHits is an estimate (exhaustiveNbHits false)"
-        for r in rows
-        if not r["exhaustive"]
-    ]
+    estimated = [f"{r['city_id']} {r['query']}" for r in rows if not r["exhaustive"]]
+    issues = []
+    if estimated:
+        issues.append(
+            f"hackernews: {len(estimated)} of {len(rows)} counts are Algolia estimates "
+            f"(above {hackernews.EXACT_COUNT_LIMIT}; landed with exhaustive = false): "
+            + "; ".join(estimated[:5])
+            + (" ..." if len(estimated) > 5 else "")
+        )
     return SourceBatch("hackernews", year, responses, {MENTIONS.name: table}, issues)
+
+
+def plan_hackernews(cities: pl.DataFrame, year: int, **_inputs: object) -> list[PlannedRequests]:
+    """One request per city and name variant: exact."""
+    count = sum(len(social_terms(row)[0]) for row in cities.iter_rows(named=True))
+    config = hackernews.HackerNewsClient.default_config()
+    return [PlannedRequests("hackernews", count, config.min_interval)]
 
 
 SPEC = SourceSpec(
@@ -41,4 +58,5 @@ SPEC = SourceSpec(
     description="Hacker News stories and comments mentioning each city per year (Algolia nbHits).",
     tables=(MENTIONS,),
     fetch=fetch_hackernews,
+    plan=plan_hackernews,
 )

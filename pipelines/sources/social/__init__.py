@@ -12,7 +12,13 @@ from pipelines.sources.http import RecordedResponse, SnapshotMissing
 from pipelines.sources.social import client as social
 from pipelines.sources.social import x as xapi
 from pipelines.sources.social.tables import FOLLOWERS, X_POST_COUNTS
-from pipelines.sources.spec import SourceBatch, SourceSpec, names_year, social_terms
+from pipelines.sources.spec import (
+    PlannedRequests,
+    SourceBatch,
+    SourceSpec,
+    names_year,
+    social_terms,
+)
 
 
 def fetch_social(
@@ -110,6 +116,31 @@ def _fetch_x(
     return responses, pl.DataFrame(rows, schema=X_POST_COUNTS.polars_schema()), []
 
 
+#: X's counts at day granularity come about 31 days a page: about 12 pages a city and year.
+X_PAGES_PER_YEAR = 12
+
+
+def plan_social(
+    cities: pl.DataFrame, year: int, *, environ: dict[str, str] | None = None, **_inputs: object
+) -> list[PlannedRequests]:
+    """One request per listed Bluesky handle and Mastodon account (exact); with an X token and
+    a year that is over, X's paginated counts at about 12 pages per city (an estimate)."""
+    plans = []
+    for platform, column, client in (
+        ("bluesky", "bluesky_handle", social.BlueskyClient),
+        ("mastodon", "mastodon_account", social.MastodonClient),
+    ):
+        count = sum(1 for v in cities[column].to_list() if (v or "").strip())
+        if count:
+            plans.append(PlannedRequests(platform, count, client.default_config().min_interval))
+    env = os.environ if environ is None else environ
+    if env.get(xapi.TOKEN_ENV) and xapi.year_is_over(year):
+        interval = xapi.XClient.default_config().min_interval
+        pages = X_PAGES_PER_YEAR * cities.height
+        plans.append(PlannedRequests("x", pages, interval, "paginated: about 12 pages a city"))
+    return plans
+
+
 SPEC = SourceSpec(
     name="social",
     description="Follower counts of official city accounts on Bluesky and Mastodon (run "
@@ -118,4 +149,5 @@ SPEC = SourceSpec(
     fetch=fetch_social,
     optional_tables=(X_POST_COUNTS,),
     response_sources={FOLLOWERS.name: ("bluesky", "mastodon"), X_POST_COUNTS.name: ("x",)},
+    plan=plan_social,
 )

@@ -6,7 +6,13 @@ its fetch for a year and its spec."""
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse
-from pipelines.sources.spec import SourceBatch, SourceSpec, names_year, social_terms
+from pipelines.sources.spec import (
+    PlannedRequests,
+    SourceBatch,
+    SourceSpec,
+    names_year,
+    social_terms,
+)
 from pipelines.sources.stackexchange import client as stackexchange
 from pipelines.sources.stackexchange.tables import QUESTIONS
 
@@ -37,9 +43,19 @@ def fetch_stackexchange(
     return SourceBatch("stackexchange", year, responses, {QUESTIONS.name: table}, issues)
 
 
+def plan_stackexchange(cities: pl.DataFrame, year: int, **_inputs: object) -> list[PlannedRequests]:
+    """One request per city, name variant and site: exact."""
+    variants = sum(len(social_terms(row)[0]) for row in cities.iter_rows(named=True))
+    config = stackexchange.StackExchangeClient.default_config()
+    return [
+        PlannedRequests("stackexchange", variants * len(stackexchange.SITES), config.min_interval)
+    ]
+
+
 SPEC = SourceSpec(
     name="stackexchange",
     description="Questions mentioning each city per year on Travel and Expatriates Stack Exchange.",
     tables=(QUESTIONS,),
     fetch=fetch_stackexchange,
+    plan=plan_stackexchange,
 )

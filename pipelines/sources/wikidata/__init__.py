@@ -6,7 +6,7 @@ its fetch for a year and its spec."""
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse, chunks
-from pipelines.sources.spec import SourceBatch, SourceSpec, concat, names_year
+from pipelines.sources.spec import PlannedRequests, SourceBatch, SourceSpec, concat, names_year
 from pipelines.sources.wikidata import client as wikidata
 from pipelines.sources.wikidata.tables import SITELINKS
 
@@ -40,9 +40,18 @@ def fetch_wikidata(
     return SourceBatch("wikidata", year, responses, tables, issues)
 
 
+def plan_wikidata(cities: pl.DataFrame, year: int, **_inputs: object) -> list[PlannedRequests]:
+    """One request per batch of 50 distinct ids: exact."""
+    qids = {(q or "").strip() for q in cities["wikidata_qid"].to_list()} - {""}
+    count = len(chunks(sorted(qids), wikidata.BATCH_SIZE))
+    config = wikidata.WikidataClient.default_config()
+    return [PlannedRequests("wikidata", count, config.min_interval)]
+
+
 SPEC = SourceSpec(
     name="wikidata",
     description="Wikidata sitelinks of each city: titles per language and the number of editions.",
     tables=(SITELINKS,),
     fetch=fetch_wikidata,
+    plan=plan_wikidata,
 )

@@ -1,7 +1,10 @@
 """Wikidata sitelinks client and parsers: which language Wikipedias have an article on a city.
 
 ``wbgetentities`` takes up to 50 ids per call. The count of language-Wikipedia sitelinks is the
-"language editions" indicator, and the titles fill registry cells left empty.
+"language editions" indicator, and the titles fill registry cells left empty. ``simplewiki``
+(Simple English) is a second English edition, not a language, and is not counted; ``zh_yuewiki``
+(Cantonese), ``zh_min_nanwiki`` (Min Nan) and ``zh_classicalwiki`` (Classical Chinese) are
+separate languages whose site ids kept an old prefix, and are counted (docs/sources.md).
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from pipelines.sources.wikidata.tables import SITELINKS
 PATH = "/w/api.php"
 BATCH_SIZE = 50
 
-#: Sites named ``<code>wiki`` that are not language Wikipedias.
+#: Sites named ``<code>wiki`` that are not language Wikipedias (``simplewiki``: a second
+#: English edition, written in simpler English).
 NON_LANGUAGE_WIKIS = frozenset(
     {
+        "simplewiki",
         "commonswiki",
         "specieswiki",
         "metawiki",

@@ -7,7 +7,14 @@ import duckdb
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse
-from pipelines.sources.spec import SourceBatch, SourceSpec, concat, names_year, span
+from pipelines.sources.spec import (
+    PlannedRequests,
+    SourceBatch,
+    SourceSpec,
+    concat,
+    names_year,
+    span,
+)
 from pipelines.sources.wikidata import client as wikidata
 from pipelines.sources.wikimedia import client as wikimedia
 from pipelines.sources.wikimedia.tables import MISSING, PAGEVIEWS
@@ -32,25 +39,42 @@ def fetch_wikimedia(
     registry cells are filled from Wikidata first.
     """
     client = client or wikimedia.WikimediaClient()
-    languages = _wiki_languages()
-    if sitelinks is not None:
-        cities = wikidata.fill_wiki_titles(cities, sitelinks, languages)
     start, end = span(year)
     responses: list[RecordedResponse] = []
     views, missing = [], []
     with names_year(year):
-        for row in cities.iter_rows(named=True):
-            for lang in languages:
-                title = (row.get(f"wiki_{lang}") or "").strip()
-                if not title:
-                    continue
-                response = client.monthly(lang, title, start, end)
-                responses.append(response)
-                found, absent = wikimedia.pageview_rows(response, row["id"], lang, title, year)
-                views.append(found)
-                missing.append(absent)
+        for row, lang, title in _articles(cities, sitelinks):
+            response = client.monthly(lang, title, start, end)
+            responses.append(response)
+            found, absent = wikimedia.pageview_rows(response, row["id"], lang, title, year)
+            views.append(found)
+            missing.append(absent)
     tables = {PAGEVIEWS.name: concat(views, PAGEVIEWS), MISSING.name: concat(missing, MISSING)}
     return SourceBatch("wikimedia", year, responses, tables)
+
+
+def _articles(cities: pl.DataFrame, sitelinks: pl.DataFrame | None) -> list[tuple[dict, str, str]]:
+    """(registry row, edition, title) of every article a fetch asks for."""
+    languages = _wiki_languages()
+    if sitelinks is not None:
+        cities = wikidata.fill_wiki_titles(cities, sitelinks, languages)
+    return [
+        (row, lang, (row.get(f"wiki_{lang}") or "").strip())
+        for row in cities.iter_rows(named=True)
+        for lang in languages
+        if (row.get(f"wiki_{lang}") or "").strip()
+    ]
+
+
+def plan_wikimedia(
+    cities: pl.DataFrame, year: int, *, sitelinks: pl.DataFrame | None = None
+) -> list[PlannedRequests]:
+    """One request per article (city x edition with a title): exact with the year's sitelinks
+    (what the ingest reads), a lower bound with the registry's titles alone."""
+    config = wikimedia.WikimediaClient.default_config()
+    estimate = "" if sitelinks is not None else "registry titles only; sitelinks add more"
+    count = len(_articles(cities, sitelinks))
+    return [PlannedRequests("wikimedia", count, config.min_interval, estimate)]
 
 
 def landed_sitelinks(con: duckdb.DuckDBPyConnection, year: int) -> dict:
@@ -73,4 +97,5 @@ SPEC = SourceSpec(
     fetch=fetch_wikimedia,
     inputs=landed_sitelinks,
     reads=("wikidata_sitelinks",),
+    plan=plan_wikimedia,
 )

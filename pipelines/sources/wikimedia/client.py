@@ -3,6 +3,9 @@
 One request per (edition, article) covers every year, so a recorded response serves every yearly
 partition. A 404 (unknown title, or no data) and a 400 (no full month) are answers, recorded as
 missing: a missing article is never counted as zero views. 429 is retried honouring Retry-After.
+The API leaves out the months in which an article had no views: an omitted month is zero views
+(nothing is landed for it, and the yearly sum counts it as zero), while a year with no month at
+all is recorded as missing (status 200), because the article may not have existed yet.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ its fetch for a year and its spec."""
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse
-from pipelines.sources.spec import SourceBatch, SourceSpec, concat, names_year
+from pipelines.sources.spec import PlannedRequests, SourceBatch, SourceSpec, concat, names_year
 from pipelines.sources.worldbank import client as worldbank
 from pipelines.sources.worldbank.tables import INDICATOR
 
@@ -26,15 +26,18 @@ def fetch_worldbank(
             result = client.indicator(countries, indicator, start, end)
             responses += result.responses
             frames.append(result.table())
-            if result.bad_countries:
-                issues.append(
-                    f"worldbank: {indicator} refused country code(s) "
-                    f"{', '.join(result.bad_countries)} (error 120, invalid value)"
-                )
     table = concat(frames, INDICATOR)
     table = table.unique(["country_iso3", "indicator_id", "obs_year"], keep="first")
     table = table.sort(["indicator_id", "country_iso3", "obs_year"])
     return SourceBatch("worldbank", year, responses, {INDICATOR.name: table}, issues)
+
+
+def plan_worldbank(cities: pl.DataFrame, year: int, **_inputs: object) -> list[PlannedRequests]:
+    """One page per indicator and batch of 60 countries: exact unless a batch is refused (the
+    fetch then asks country by country to name the refused codes, and fails)."""
+    config = worldbank.WorldBankClient.default_config()
+    count = worldbank.planned_requests(cities["country_iso3"].to_list())
+    return [PlannedRequests("worldbank", count, config.min_interval)]
 
 
 SPEC = SourceSpec(
@@ -42,4 +45,5 @@ SPEC = SourceSpec(
     description="World Bank API v2: GDP per capita and population of the registry's countries.",
     tables=(INDICATOR,),
     fetch=fetch_worldbank,
+    plan=plan_worldbank,
 )

@@ -1,8 +1,11 @@
 """World Bank API v2 client and parsers: national indicators for the cities' countries.
 
 Bodies are ``[meta, rows]`` pages; ``rows`` is ``null`` when there is nothing. Errors come back
-with status 200 as ``[{"message": [...]}]``, and one bad country code refuses a whole batch, so
-a refused batch is retried country by country and only the bad codes are reported.
+with status 200 as ``[{"message": [...]}]``. Error 120 ("Invalid value") refuses the whole call
+for one bad country code *or* a bad indicator, so a refused batch is asked again country by
+country to tell which: refused codes, or every code refused (the indicator or the date range is
+then the bad value), end the fetch with a SourceError naming them. A refused country is never
+left out silently: its data would be missing from the edition.
 """
 
 from __future__ import annotations
@@ -26,13 +29,32 @@ INDICATOR_SCHEMA = INDICATOR.polars_schema()
 
 
 class WorldBankAPIError(SourceError):
-    """An error envelope (status 200); ``error_id`` 120 = invalid value, 175 = no indicator."""
+    """An error envelope (status 200); ``error_id`` 120 = invalid value, 175 = no indicator.
+
+    The message names the indicator and the countries of the refused request."""
 
     def __init__(self, response: RecordedResponse, error_id: str, key: str, value: str) -> None:
         self.error_id = error_id
+        self.key = key
+        self.value = value
+        asked = request_parts(response.url)
         super().__init__(
-            response.source, response.url, response.status, f"error {error_id} ({key}): {value}"
+            response.source,
+            response.url,
+            response.status,
+            f"error {error_id} ({key}): {value} [indicator {asked[1]}, countries {asked[0]}]",
         )
+
+
+def request_parts(url: str) -> tuple[str, str]:
+    """(country codes, indicator) of an indicator request URL, for error messages."""
+    path = url.split("?", 1)[0]
+    parts = path.split("/")
+    try:
+        at = parts.index("country")
+        return parts[at + 1], parts[at + 3]
+    except (ValueError, IndexError):
+        return "?", "?"
 
 
 def indicator_request(
@@ -111,7 +133,6 @@ class IndicatorResult:
 
     responses: list[RecordedResponse] = field(default_factory=list)
     frames: list[pl.DataFrame] = field(default_factory=list)
-    bad_countries: list[str] = field(default_factory=list)
 
     def table(self) -> pl.DataFrame:
         if not self.frames:
@@ -155,38 +176,72 @@ class WorldBankClient(SourceClient):
     def indicator(
         self, countries: Iterable[str], indicator: str, start: int, end: int
     ) -> IndicatorResult:
-        """All pages for all countries; a batch refused with error 120 is split country by
-        country so one bad code does not lose the others."""
+        """All pages for all countries. A batch refused with error 120 is asked again country
+        by country, only to name what was refused; any refusal raises a SourceError."""
         result = IndicatorResult()
         codes = sorted(set(countries))
-        for start_index in range(0, len(codes), BATCH_SIZE):
-            batch = codes[start_index : start_index + BATCH_SIZE]
+        for batch in batches(codes):
             try:
                 self._all_pages(batch, indicator, start, end, result)
             except WorldBankAPIError as exc:
                 if exc.error_id != INVALID_VALUE_ID:
                     raise
-                if len(batch) == 1:
-                    result.bad_countries.extend(batch)
-                else:
-                    self._one_by_one(batch, indicator, start, end, result)
-        if len(codes) > 1 and len(result.bad_countries) == len(codes):
-            raise SourceError(
-                self.source,
-                self.url_for(*indicator_request(codes, indicator, start, end)),
-                200,
-                f"every country was refused for {indicator} {start}:{end}; "
-                "the request itself is probably invalid",
-            )
+                refused = batch if len(batch) == 1 else self._refused(batch, indicator, start, end)
+                raise self._refusal(exc, batch, refused, indicator, start, end) from None
         return result
 
-    def _one_by_one(
-        self, codes: list[str], indicator: str, start: int, end: int, result: IndicatorResult
-    ) -> None:
+    def _refused(self, codes: list[str], indicator: str, start: int, end: int) -> list[str]:
+        """The codes of ``codes`` refused one by one (what the other ones return is dropped:
+        the fetch fails anyway)."""
+        refused = []
         for code in codes:
             try:
-                self._all_pages([code], indicator, start, end, result)
+                self._all_pages([code], indicator, start, end, IndicatorResult())
             except WorldBankAPIError as exc:
                 if exc.error_id != INVALID_VALUE_ID:
                     raise
-                result.bad_countries.append(code)
+                refused.append(code)
+        return refused
+
+    def _refusal(
+        self,
+        exc: WorldBankAPIError,
+        batch: list[str],
+        refused: list[str],
+        indicator: str,
+        start: int,
+        end: int,
+    ) -> SourceError:
+        if len(batch) == 1:
+            what = (
+                f"country {batch[0]} or indicator {indicator} (or the dates {start}:{end}) "
+                "is not a valid value"
+            )
+        elif refused and len(refused) == len(batch):
+            what = (
+                f"every country was refused one by one: indicator {indicator} (or the dates "
+                f"{start}:{end}) is not a valid value"
+            )
+        elif refused:
+            what = f"country code(s) {', '.join(refused)} refused for indicator {indicator}"
+        else:
+            what = (
+                f"the batch was refused for indicator {indicator} but every country alone "
+                "was accepted"
+            )
+        return SourceError(
+            self.source, exc.url, exc.status, f"error 120 ({exc.key}: {exc.value}): {what}"
+        )
+
+
+def batches(codes: list[str]) -> list[list[str]]:
+    """The country batches of one indicator's requests (BATCH_SIZE codes each)."""
+    return [codes[i : i + BATCH_SIZE] for i in range(0, len(codes), BATCH_SIZE)]
+
+
+def planned_requests(countries: Iterable[str]) -> int:
+    """Requests of a fetch: one page per batch and indicator (a batch of 60 countries x 6
+    years is 360 rows, within one page of PER_PAGE), when nothing is refused."""
+    codes = sorted(set(countries))
+    pages_per_batch = [max(1, -(-len(b) * (WINDOW_YEARS + 1) // PER_PAGE)) for b in batches(codes)]
+    return len(INDICATORS) * sum(pages_per_batch)
