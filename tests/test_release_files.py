@@ -18,6 +18,7 @@ from pipelines.release.assets import EDITION_TABLES, UNDATED_TABLES
 from pipelines.release.descriptions import dbt_model_descriptions, describe
 from pipelines.release.files import (
     EDITION_STORAGE_VERSION,
+    pillar_descriptions,
     quote_identifier,
     sql_string_literal,
     storage_version_number,
@@ -176,7 +177,14 @@ def test_edition_file_opens_in_duckdb_1_4_and_is_described(
     warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     path = tmp_path / "city_index_2025.duckdb"
-    write_edition_database(warehouse, path, 2025, EDITION_TABLES, UNDATED_TABLES, ["gdelt"])
+    framework = pl.DataFrame(
+        {"icode": ["top", "x"], "iname": ["Index", "Pillar X"], "parent": [None, "top"]}
+    )
+    pillars = pillar_descriptions(framework)
+    assert pillars == {"x": "Pillar X: pillar score (framework code x)."}
+    write_edition_database(
+        warehouse, path, 2025, EDITION_TABLES, UNDATED_TABLES, ["gdelt"], pillars
+    )
     assert storage_version_number(path) <= NEWEST_STORAGE_READ_BY_DUCKDB_1_4
     with duckdb.connect(str(path), read_only=True) as con:
         tags = con.sql(
@@ -203,6 +211,11 @@ def test_edition_file_opens_in_duckdb_1_4_and_is_described(
         assert all(comment for *_, comment in key_columns), key_columns
         years = con.sql("select distinct year from marts.mart_city_ranking order by 1").fetchall()
         assert years == [(2024,), (2025,)]  # history up to the edition, never later
+        pillar_comment = con.sql(
+            "select comment from duckdb_columns()"
+            " where table_name = 'mart_city_ranking' and column_name = 'x'"
+        ).fetchall()
+        assert pillar_comment == [(pillars["x"],)]  # named by the framework, not by code
 
 
 def test_edition_table_descriptions_come_from_the_dbt_models() -> None:

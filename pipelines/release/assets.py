@@ -129,11 +129,21 @@ def validation_summary(year: int) -> tuple[pl.DataFrame, Path | None]:
 
 
 def write_edition_database(
-    con: duckdb.DuckDBPyConnection, path: Path, year: int, synthetic_sources: list[str]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    year: int,
+    synthetic_sources: list[str],
+    framework: pl.DataFrame,
 ) -> None:
     """The analysts' file: the edition's marts and analysis tables (opened read-only by them)."""
     release_files.write_edition_database(
-        con, path, year, EDITION_TABLES, UNDATED_TABLES, synthetic_sources
+        con,
+        path,
+        year,
+        EDITION_TABLES,
+        UNDATED_TABLES,
+        synthetic_sources,
+        release_files.pillar_descriptions(framework),
     )
 
 
@@ -178,7 +188,9 @@ def annual_release(
         cities = con.sql(
             "select city_id, name_en, name_zh, country_iso3, region from marts.dim_city"
         ).pl()
-        framework = con.sql("select * from staging.stg_framework__indicators").pl()
+        framework = con.sql(
+            "select * from staging.stg_framework__indicators order by position"
+        ).pl()
         analysis = {
             table: con.sql(
                 f"select * exclude (year) from analysis.{table} where year = ?", params=[year]
@@ -193,7 +205,7 @@ def annual_release(
         def build(folder: Path, edition: int) -> dict:
             release_files.write_index_files(ranking, folder, year, edition, synthetic_sources)
             database = folder / f"city_index_{year}.duckdb"
-            write_edition_database(con, database, year, synthetic_sources)
+            write_edition_database(con, database, year, synthetic_sources, framework)
             write_report(
                 EditionData(
                     year=year,

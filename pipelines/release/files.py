@@ -183,14 +183,10 @@ def synthetic_note(synthetic_sources: Sequence[str]) -> str:
     )
 
 
-def pillar_descriptions(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+def pillar_descriptions(framework: pl.DataFrame) -> dict[str, str]:
     """Pillar code -> the description of its score column, from the framework's own rows."""
-    rows = con.sql(
-        "select icode, iname, parent, position from staging.stg_framework__indicators"
-        " order by position"
-    ).pl()
-    tree = FrameworkTree.from_rows(rows.to_dicts())
-    names = dict(zip(rows["icode"], rows["iname"], strict=True))
+    tree = FrameworkTree.from_rows(framework.to_dicts())
+    names = dict(zip(framework["icode"], framework["iname"], strict=True))
     return {code: f"{names[code]}: pillar score (framework code {code})." for code in tree.pillars}
 
 
@@ -201,14 +197,15 @@ def write_edition_database(
     dated_tables: Iterable[tuple[str, str]],
     undated_tables: Mapping[tuple[str, str], str],
     synthetic_sources: Sequence[str],
+    pillars: Mapping[str, str] | None = None,
 ) -> None:
     """The analysts' file: the edition's marts, analysis and provenance tables, described.
 
     `dated_tables` are copied for the years up to the edition; `undated_tables` whole, renamed
-    into `marts`. Table names come from the caller's fixed lists, never from data."""
+    into `marts`. Table names come from the caller's fixed lists, never from data. `pillars`
+    describes the pillar score columns (see pillar_descriptions)."""
     database = "edition"
     note = synthetic_note(synthetic_sources)
-    pillars = pillar_descriptions(con)
     con.execute(
         f"attach ? as {database} (storage_version '{EDITION_STORAGE_VERSION}')", [str(path)]
     )
