@@ -18,6 +18,7 @@ import pytest
 import requests
 import responses
 
+from pipelines.errors import FAULT, explain
 from pipelines.registry import load_cities
 from pipelines.sources.http import QuotaExhausted, SnapshotStore, SourceError
 from pipelines.sources.stackexchange import fetch_stackexchange
@@ -141,6 +142,10 @@ def test_throttle_violation_stops_with_the_time_it_can_go_on():
     assert "throttle_violation" in text and "82502 seconds" in text and "4 requests left" in text
     assert "resumes at 2025-10-10T07:48:22Z" in text
     assert len(responses.calls) == 2  # never retried beyond the allowed wait
+    explained = explain(error.value)  # what the command line says
+    assert explained.exit_code == FAULT
+    assert "run the same command again after 2025-10-10T07:48:22Z" in explained.message
+    assert "resumes where it stopped" in explained.message
 
 
 @responses.activate

@@ -567,7 +567,7 @@ class SourceClient:
         send_url = self.url_for(path, {**params, **secret_params})
         retry = retry_budget(self.config)
         deadline = self.config.deadline
-        last_answer = self.clock()
+        started = last_answer = self.clock()
         while True:
             self._wait_turn(url)
             left = deadline - (self.clock() - last_answer)
@@ -601,7 +601,7 @@ class SourceClient:
             try:
                 retry = retry.increment("GET", url, error=failure)
             except MaxRetryError:
-                raise self._given_up(failure, retry) from None
+                raise self._given_up(failure, retry, started) from None
             pause = retry.get_backoff_time() if wait is None else wait
             pause = max(0.0, min(pause, self.config.retry_after_max if answered else pause))
             if not answered and self.clock() - last_answer + pause >= deadline:
@@ -662,15 +662,14 @@ class SourceClient:
         resume_at = datetime.fromtimestamp(self.wall_clock() + wait, UTC)
         return QuotaExhausted(self.source, url, status, detail, resume_at)
 
-    def _given_up(self, failure: SourceError, retry: PoliteRetry) -> SourceError:
-        attempts = len(retry.history) + 1
-        still = "still " if failure.status is not None else "unreachable: "
-        return SourceError(
-            failure.source,
-            failure.url,
-            failure.status,
-            f"{still}{failure.message} after {attempts} attempts",
-        )
+    def _given_up(self, failure: SourceError, retry: PoliteRetry, started: float) -> SourceError:
+        retries = len(retry.history)
+        if failure.status is None:
+            waited = self.clock() - started
+            text = f"unreachable after {waited:.0f} s and {retries} retries ({failure.message})"
+        else:
+            text = f"still {failure.message} after {retries + 1} attempts"
+        return SourceError(failure.source, failure.url, failure.status, text)
 
     def _accepted(
         self,
