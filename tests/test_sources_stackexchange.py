@@ -52,6 +52,13 @@ def filter_answer() -> None:
     )
 
 
+def throttle_violation(seconds: int) -> None:
+    """HTTP 400 with the API's throttle error (error_id 502) asking to wait ``seconds``."""
+    message = f"too many requests from this IP, more requests available in {seconds} seconds"
+    body = {"error_id": 502, "error_message": message, "error_name": "throttle_violation"}
+    responses.get(URL, json=body, status=400)
+
+
 def client(sleeps: list[float] | None = None, key: str = "", **changes) -> StackExchangeClient:
     config = StackExchangeClient.default_config().with_overrides(
         **{
@@ -128,12 +135,7 @@ def test_other_error_json_raises_with_name_message_url_and_status():
 @responses.activate
 def test_throttle_violation_stops_with_the_time_it_can_go_on():
     filter_answer()
-    body = {
-        "error_id": 502,
-        "error_message": "too many requests from this IP, more requests available in 82502 seconds",
-        "error_name": "throttle_violation",
-    }
-    responses.get(URL, json=body, status=400)
+    throttle_violation(82502)
     with pytest.raises(QuotaExhausted) as error:
         fetch_stackexchange(cities(("rome", "Rome"), ("oslo", "Oslo")), 2019, client())
     assert error.value.resume_at == datetime.fromtimestamp(NOW + 82502, UTC)
@@ -151,12 +153,7 @@ def test_throttle_violation_stops_with_the_time_it_can_go_on():
 @responses.activate
 def test_a_short_throttle_violation_is_waited_out():
     filter_answer()
-    body = {
-        "error_id": 502,
-        "error_message": "too many requests from this IP, more requests available in 3 seconds",
-        "error_name": "throttle_violation",
-    }
-    responses.get(URL, json=body, status=400)
+    throttle_violation(3)
     responses.get(URL, json={"total": 9, "quota_max": 300, "quota_remaining": 200})
     responses.get(URL, json={"total": 1, "quota_max": 300, "quota_remaining": 199})
     sleeps: list[float] = []
