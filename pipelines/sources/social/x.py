@@ -29,16 +29,13 @@ import logging
 import os
 import time
 from calendar import timegm
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
-
-import requests
 
 from pipelines.sources.http import (
     Answer,
     RecordedResponse,
-    SnapshotStore,
     SourceClient,
     SourceConfig,
     SourceError,
@@ -198,17 +195,8 @@ class XClient(SourceClient):
     RATE_WINDOW: ClassVar[float] = 900.0
     ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200, 400, 401, 403, 404})
 
-    def __init__(
-        self,
-        config: SourceConfig | None = None,
-        mode: str | None = None,
-        store: SnapshotStore | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        *,
-        token: str | None = None,
-    ) -> None:
-        super().__init__(config, mode, store, session, sleep)
+    def __init__(self, *args: Any, token: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._token = token if token is not None else os.environ.get(TOKEN_ENV, "")
 
     @classmethod
