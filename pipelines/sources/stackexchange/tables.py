@@ -1,6 +1,6 @@
-"""The raw table Stack Exchange lands (one declaration: types and descriptions)."""
+"""The raw table Stack Exchange lands (one declaration: types, descriptions and rules)."""
 
-from pipelines.sources.spec import RawTable
+from pipelines.sources.spec import COUNT, Range, RawRules, RawTable
 
 QUESTIONS = RawTable(
     "stackexchange_questions",
@@ -13,4 +13,11 @@ QUESTIONS = RawTable(
         "query": ("VARCHAR", "the search query: one registry name variant"),
         "total": ("BIGINT", "questions matching (filter=total)"),
     },
+    RawRules(
+        keys=("city_id", "site", "period_year", "query"),
+        ranges={"total": Range(0, 1_000_000, f"{COUNT}; the sites hold < 1 M questions")},
+        years_equal=("period_year",),
+        allowed={"site": ("travel", "expatriates")},
+        covers_registry="city_id",
+    ),
 )
