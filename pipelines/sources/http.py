@@ -21,11 +21,11 @@ requests, parse answers and declare quirks through hooks (:meth:`SourceClient.ra
 - retries: urllib3's ``Retry`` (:class:`PoliteRetry`, not mounted on the session but driven
   here) counts attempts, backs off exponentially and parses ``Retry-After`` (seconds or a date,
   capped at ``retry_after_max``); 429 and 5xx are retried, and so is whatever a client's
-  ``rate_limit`` hook calls a refusal (GDELT's throttle sentence with 200, X's 429 with
-  ``x-rate-limit-reset``, Stack Exchange's ``throttle_violation``);
-- waits an accepted answer asks for (X's ``x-rate-limit-remaining: 0``, Stack Exchange's
-  ``backoff``) delay the next request; a spent quota stops the source with
-  :class:`QuotaExhausted`, which says when it can go on;
+  ``rate_limit`` hook calls a refusal (a throttle sentence with status 200, a reset header, a
+  throttle error in the body);
+- waits an accepted answer asks for (a window used up, a ``backoff`` field) delay the next
+  request; a spent quota stops the source with :class:`QuotaExhausted`, which says when it can
+  go on (each client's module documents its API's signals);
 - deadline: no answer for ``deadline`` seconds (``CITY_INDEX_<NAME>_DEADLINE``), retries and
   back-off included, ends the source with :class:`SourceError` naming the URL, so a server that
   accepts connections and never answers cannot hold an ingest for long;
@@ -443,7 +443,7 @@ class SourceClient:
     NAME: ClassVar[str] = ""
     BASE_URL: ClassVar[str] = ""
     MIN_INTERVAL: ClassVar[float] = 1.0
-    #: Statuses that are answers (e.g. Wikimedia's 404 "no data"), not failures.
+    #: Statuses that are answers (e.g. a 404 that means "no data"), not failures.
     ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200})
 
     def __init__(
@@ -485,8 +485,8 @@ class SourceClient:
     # Hooks for source quirks -------------------------------------------------------------
     def rate_limit(self, answer: Answer) -> Throttle | None:
         """What ``answer`` says about asking again, beyond the policy's defaults (429/5xx with
-        ``Retry-After``): e.g. GDELT's throttle text with 200, X's rate-limit headers, Stack
-        Exchange's ``backoff`` and quota. None: nothing to say."""
+        ``Retry-After``): a throttle sentence with 200, rate-limit headers, a ``backoff`` field
+        or a spent quota. None: nothing to say."""
         return None
 
     def auth_headers(self) -> dict[str, str]:

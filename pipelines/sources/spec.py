@@ -165,7 +165,7 @@ def span(year: int) -> tuple[date, date]:
 
 
 def social_terms(row: dict) -> tuple[list[str], list[str]]:
-    """A registry row's name variants and exclusion words (Hacker News, Stack Exchange, X)."""
+    """A registry row's name variants and exclusion words (for the sources that search text)."""
     from pipelines.registry import social_terms as terms
 
     return terms(row)
