@@ -40,6 +40,9 @@ REFUSED_CLASSES = frozenset(
     }
 )
 
+#: The time a source stopped by a spent quota can go on (pipelines.sources.http.QuotaExhausted).
+QUOTA_RESUME_PATTERN = re.compile(r"resumes at (?P<when>\S+Z)")
+
 #: Metadata key on a dg.Failure raised by an asset: the exit code the CLI should give.
 EXIT_CODE_METADATA = "city_index/exit_code"
 
@@ -179,6 +182,14 @@ def explain_text(class_names: tuple[str, ...], message: str) -> Explained | None
         explained = explain_errno(int(match["errno"]), match["path"])
         if explained:
             return Explained(explained, FAULT)
+    if "QuotaExhausted" in names:  # before SourceError, its base class
+        resume = QUOTA_RESUME_PATTERN.search(text)
+        when = resume["when"] if resume else "the quota resets"
+        return Explained(
+            f"{text}; run the same command again after {when}: it resumes where it stopped "
+            "(answers already recorded are not asked again)",
+            FAULT,
+        )
     if "SourceError" in names:
         return Explained(
             f"{text}; check the network or the source's status, then run the ingest again",

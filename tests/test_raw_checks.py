@@ -137,3 +137,24 @@ def test_the_documented_rules_are_the_checked_rules() -> None:
 
     docs = (Path(__file__).parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert rules_markdown() in docs
+
+
+def test_rules_are_declared_with_each_sources_tables() -> None:
+    """One declaration per table: the rules checked are the ones the source's tables.py gives,
+    and every column they name is a column of that table."""
+    from pipelines.sources.catalog import raw_tables
+
+    for table in raw_tables():
+        rules = table.rules
+        assert RAW_RULES[table.name] is rules
+        named = {
+            *rules.keys,
+            *rules.ranges,
+            *rules.dates_in_year,
+            *rules.years_equal,
+            *rules.years_within,
+            *rules.allowed,
+            *([rules.covers_registry] if rules.covers_registry else []),
+            *([rules.ranges_by[0], "value"] if rules.ranges_by else []),
+        }
+        assert named <= set(table.all_columns()), (table.name, named - set(table.all_columns()))

@@ -1,17 +1,30 @@
-"""Shared client behaviour: modes, config, snapshot keys and files, retries, pacing."""
+"""Shared client behaviour: modes, config, snapshot keys and files, the HTTP policy (retries,
+pacing, Retry-After, the deadline, secrets) and resumed record runs."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import logging
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
 
+import polars as pl
 import pytest
 import requests
 import responses
 
+from pipelines.registry import load_cities
+from pipelines.sources.events import RequestEvent, listening
 from pipelines.sources.gdelt.client import GdeltClient
+from pipelines.sources.hackernews import fetch_hackernews
+from pipelines.sources.hackernews.client import HackerNewsClient
 from pipelines.sources.http import (
+    RESUME_ENV,
     USER_AGENT,
     Pacer,
     PoliteRetry,
@@ -22,7 +35,9 @@ from pipelines.sources.http import (
     canonical_request,
     request_key,
     resolve_mode,
+    scrub,
 )
+from pipelines.sources.stackexchange.client import StackExchangeClient
 from pipelines.sources.worldbank.client import WorldBankClient
 
 WB = "https://api.worldbank.org"
@@ -52,6 +67,9 @@ def test_config_from_env():
     default = SourceConfig.from_env("gdelt", "https://api.gdeltproject.org", 5.0, environ={})
     assert (default.base_url, default.min_interval) == ("https://api.gdeltproject.org", 5.0)
     assert default.max_wait_seconds() <= 300  # a dead source gives up within minutes
+    assert default.deadline == 180.0
+    timed = SourceConfig.from_env("gdelt", "x", 5.0, environ={"CITY_INDEX_GDELT_DEADLINE": "2.5"})
+    assert timed.deadline == 2.5
 
 
 def test_key_ignores_base_and_param_order():
@@ -162,3 +180,195 @@ def test_connection_error_becomes_source_error():
         client.get("/api/v2/doc/doc", {"query": "x"})
     assert info.value.status is None
     assert "no route to host" in str(info.value)
+
+
+@responses.activate
+def test_retry_after_is_waited_then_the_request_succeeds():
+    responses.get(
+        f"{WB}/v2/country/FRA/indicator/SP.POP.TOTL", status=503, headers={"Retry-After": "7"}
+    )
+    responses.get(f"{WB}/v2/country/FRA/indicator/SP.POP.TOTL", body="[{}, null]")
+    slept: list[float] = []
+    client = WorldBankClient(
+        fast(WorldBankClient, retry_after_max=60), mode="live", sleep=slept.append
+    )
+    assert client.page(["FRA"], "SP.POP.TOTL", 2015, 2020).status == 200
+    assert slept == [7.0]
+
+
+# A server that accepts connections and never answers -----------------------------------------
+@pytest.fixture
+def hanging_server() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A real local socket that accepts every connection and never sends a byte."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+def test_a_hanging_api_ends_the_whole_source_within_its_deadline(hanging_server, monkeypatch):
+    base, accepted = hanging_server
+    monkeypatch.setenv("CITY_INDEX_HACKERNEWS_URL", base)
+    monkeypatch.setenv("CITY_INDEX_HACKERNEWS_DEADLINE", "1")
+    # Without the deadline this would wait 60 s per attempt, 5 attempts.
+    config = HackerNewsClient.default_config(read_timeout=60.0, retries=4, backoff_factor=0.1)
+    client = HackerNewsClient(config.with_overrides(min_interval=0.0), mode="live")
+    cities = pl.DataFrame(
+        [
+            {"id": c, "name_en": c.title(), "social_query": "", "social_exclude": ""}
+            for c in ("paris", "rome", "oslo")
+        ]
+    )
+    started = time.monotonic()
+    with pytest.raises(SourceError) as info:
+        fetch_hackernews(cities, 2024, client)
+    elapsed = time.monotonic() - started
+    assert elapsed < 20  # the bound the deadline gives, far below 5 x 60 s
+    assert info.value.url.startswith(f"{base}/api/v1/search?")
+    assert "no answer within 1 s" in str(info.value)
+    assert accepted  # the server did accept: it is the answer that never came
+
+
+# Resumed record runs ---------------------------------------------------------------------------
+SHIPPED = SnapshotStore()
+
+
+class Killed(Exception):
+    """Stands for the process being killed in the middle of a record run."""
+
+
+class ReplaySession(requests.Session):
+    """Answers every GET from the shipped snapshot store, as the API would, and counts what was
+    sent; after ``die_after`` requests it 'kills the run'."""
+
+    def __init__(self, source: str, base: str, die_after: int | None = None) -> None:
+        super().__init__()
+        self.source, self.base, self.die_after = source, base, die_after
+        self.sent: list[str] = []
+
+    def get(self, url, **kwargs):  # noqa: ANN001 - requests' signature
+        if self.die_after is not None and len(self.sent) >= self.die_after:
+            raise Killed(f"killed after {len(self.sent)} requests")
+        self.sent.append(url)
+        parts = urlsplit(url)
+        path = parts.path[len(urlsplit(self.base).path) :]
+        entry = SHIPPED.read(self.source, "GET", path, dict(parse_qsl(parts.query)))
+        assert entry is not None, url
+        answer = requests.Response()
+        answer.status_code = entry["response"]["status"]
+        answer._content = entry["response"]["body"].encode("utf-8")
+        answer.headers["Content-Type"] = entry["response"]["content_type"]
+        answer.url = url
+        return answer
+
+
+def record_client(store: SnapshotStore, session: ReplaySession) -> HackerNewsClient:
+    config = fast(HackerNewsClient)
+    return HackerNewsClient(config, mode="record", store=store, session=session)
+
+
+def test_a_killed_record_run_resumes_without_asking_again(tmp_path, monkeypatch):
+    monkeypatch.delenv(RESUME_ENV, raising=False)
+    store = SnapshotStore(tmp_path)
+    cities = load_cities().head(4)  # registry cities: the shipped store answers them
+    base = HackerNewsClient.BASE_URL
+    first = ReplaySession("hackernews", base, die_after=2)
+    with pytest.raises(Killed):
+        fetch_hackernews(cities, 2024, record_client(store, first))
+    assert len(first.sent) == 2
+    assert len(list((tmp_path / "hackernews").glob("*.json.gz"))) == 2  # stored as they came
+
+    again = ReplaySession("hackernews", base)
+    events: list[RequestEvent] = []
+    with listening(events.append):
+        batch = fetch_hackernews(cities, 2024, record_client(store, again))
+    total = len(events)
+    assert total >= 4 and len(again.sent) == total - 2  # only the remaining requests were sent
+    assert not set(again.sent) & set(first.sent)
+    assert [e.origin for e in events] == ["store"] * 2 + ["network"] * (total - 2)
+    assert batch.tables["hackernews_mentions"].height == total
+
+    # CITY_INDEX_RECORD_RESUME=0 asks everything again; synthetic answers are never reused.
+    monkeypatch.setenv(RESUME_ENV, "0")
+    fresh = ReplaySession("hackernews", base)
+    fetch_hackernews(cities, 2024, record_client(store, fresh))
+    assert len(fresh.sent) == total
+    monkeypatch.delenv(RESUME_ENV)
+    labelled = SnapshotStore(tmp_path / "labelled")
+    path, params = _first_request(cities)
+    shipped = SHIPPED.read("hackernews", "GET", path, params)
+    assert shipped["synthetic"] is True
+    labelled.write(
+        "hackernews",
+        "GET",
+        path,
+        params,
+        status=shipped["response"]["status"],
+        content_type=shipped["response"]["content_type"],
+        body=shipped["response"]["body"],
+        retrieved_at=shipped["retrieved_at"],
+        synthetic=True,
+    )
+    asked = ReplaySession("hackernews", base)
+    fetch_hackernews(cities, 2024, record_client(labelled, asked))
+    assert len(asked.sent) == total  # a synthetic answer is never taken for a recorded one
+
+
+def _first_request(cities: pl.DataFrame) -> tuple[str, dict[str, str]]:
+    from pipelines.sources.hackernews.client import build_query, search_request
+    from pipelines.sources.spec import social_terms
+
+    variants, excluded = social_terms(cities.row(0, named=True))
+    return search_request(build_query(variants[0], excluded), 2024)
+
+
+# Secrets ---------------------------------------------------------------------------------------
+def test_scrub_masks_raw_and_encoded_secrets():
+    text = "GET /q?key=a%2Fb+c&x=1 failed; Bearer a/b c"
+    assert scrub(text, ["a/b c"]) == "GET /q?key=***&x=1 failed; Bearer ***"
+
+
+class _Answers(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = b'{"items": [{"filter": "!written-by-us"}], "total": 1, "quota_max": 10000}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:  # keep the test output clean
+        pass
+
+
+def test_the_key_never_reaches_the_http_logs(caplog):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        config = fast(StackExchangeClient, base_url=base)
+        client = StackExchangeClient(config, mode="live", key="k3y-(secret)")
+        caplog.set_level(logging.DEBUG)
+        client.count('"Oslo"', "travel", 2024)
+    finally:
+        server.shutdown()
+        thread.join()
+    assert "/2.3/search/advanced" in caplog.text  # urllib3 did log the request line
+    assert "k3y" not in caplog.text and "key=***" in caplog.text

@@ -34,6 +34,7 @@ def fast(mode: str = "live", token: str = TOKEN, **overrides) -> XClient:
     client = XClient(config, mode=mode, token=token, sleep=slept.append, store=store)
     client.slept = slept  # type: ignore[attr-defined]
     client.wall_clock = lambda: 1_700_000_000.0
+    client.clock = lambda: 1000.0  # the monotonic clock of pacing and waits
     return client
 
 

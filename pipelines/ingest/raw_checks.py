@@ -1,10 +1,10 @@
 """Checks where the data enters: one blocking Dagster asset check per raw table.
 
-Each raw table's rules (types, keys, plausible ranges, dates inside the year, coverage of the
-registry) are declared once in ``RAW_RULES``; the column types come from the landing DDL
-(``landing.TABLES``). The column rules run as a pandera schema on the polars frame (a library
-made for dataframe checks, already used for the framework); registry coverage, which compares
-two tables, is plain code.
+Each raw table's rules (keys, plausible ranges, dates inside the year, coverage of the
+registry) are declared with the table by its source (``RawTable.rules`` in the source's
+tables.py); the column types come from the landing DDL (``landing.TABLES``). The column rules
+run as a pandera schema on the polars frame (a library made for dataframe checks, already used
+for the framework); registry coverage, which compares two tables, is plain code.
 
 The checks run right after a source lands (ingest) and, selected without their assets, at the
 head of every build: Dagster runs a blocking check before the steps downstream of its asset, so
@@ -14,7 +14,6 @@ checked, because an edition reads its history and panel normalisation pools ever
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 import dagster as dg
 import duckdb
@@ -24,128 +23,19 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest.landing import SCHEMA, TABLES
 from pipelines.partitions import run_years
-from pipelines.sources.spec import POLARS_TYPES
-from pipelines.sources.worldbank.client import WINDOW_YEARS
+from pipelines.sources.catalog import raw_tables
+from pipelines.sources.spec import POLARS_TYPES, Range, RawRules
 
 #: Rows shown per failing rule in a check's description.
 SAMPLE_ROWS = 5
 
-
-@dataclass(frozen=True)
-class Range:
-    """A plausible range of one column, with the reason for its bounds (documented)."""
-
-    low: float | None
-    high: float | None
-    why: str
-
-
-@dataclass(frozen=True)
-class RawRules:
-    """The rules of one raw table, beyond its column types."""
-
-    keys: tuple[str, ...]
-    ranges: dict[str, Range] = field(default_factory=dict)
-    #: Date columns whose values lie inside the partition year.
-    dates_in_year: tuple[str, ...] = ()
-    #: Integer year columns equal to the partition year.
-    years_equal: tuple[str, ...] = ()
-    #: Integer year columns inside (partition year - look-back)..partition year.
-    years_within: dict[str, int] = field(default_factory=dict)
-    #: Allowed values of categorical columns.
-    allowed: dict[str, tuple] = field(default_factory=dict)
-    #: Every registry city (city_id) or country (country_iso3) has rows each year.
-    covers_registry: str | None = None
-    #: Per-value ranges of `value` keyed by this column (e.g. World Bank indicator ids).
-    ranges_by: tuple[str, dict[str, Range]] | None = None
-
+#: Each raw table's rules, as its source declares them with the table (its tables.py).
+RAW_RULES: dict[str, RawRules] = {table.name: table.rules for table in raw_tables()}
 
 _FINITE = pa.Check(
     lambda data: data.lazyframe.select(pl.col(data.key).is_finite().fill_null(True)),
     error="a finite number",
 )
-COUNT = "a count cannot be negative"
-RAW_RULES: dict[str, RawRules] = {
-    "gdelt_volume": RawRules(
-        keys=("city_id", "date"),
-        ranges={
-            "article_count": Range(0, 10_000_000, f"{COUNT}; GDELT monitors < 10 M a day"),
-            "norm_total": Range(0, 10_000_000, f"{COUNT}; GDELT monitors < 10 M a day"),
-        },
-        dates_in_year=("date",),
-        covers_registry="city_id",
-    ),
-    "gdelt_tone": RawRules(
-        keys=("city_id", "date"),
-        ranges={"avg_tone": Range(-100, 100, "GDELT's tone scale is -100..+100")},
-        dates_in_year=("date",),
-        covers_registry="city_id",
-    ),
-    "gdelt_source_country": RawRules(
-        keys=("city_id", "date", "source_country"),
-        ranges={"value": Range(0, 100, "a share of coverage in percent")},
-        dates_in_year=("date",),
-        covers_registry="city_id",
-    ),
-    "wikimedia_pageviews": RawRules(
-        keys=("city_id", "lang", "month"),
-        ranges={"views": Range(0, 1_000_000_000, f"{COUNT}; no article has 1 G views a month")},
-        dates_in_year=("month",),
-        covers_registry="city_id",
-    ),
-    "wikimedia_missing": RawRules(keys=("city_id", "lang"), allowed={"status": (400, 404)}),
-    # Not held to registry coverage: cities whose QID is unverified (assets/cities.md) have none.
-    "wikidata_sitelinks": RawRules(keys=("city_id", "site")),
-    "worldbank_indicator": RawRules(
-        keys=("country_iso3", "indicator_id", "obs_year"),
-        covers_registry="country_iso3",
-        years_within={"obs_year": WINDOW_YEARS},
-        ranges_by=(
-            "indicator_id",
-            {
-                "NY.GDP.PCAP.CD": Range(0, 500_000, "GDP per capita, current US$; max ~250 k"),
-                "SP.POP.TOTL": Range(
-                    0, 10_000_000_000, "population; no country exceeds the world's 8 G"
-                ),
-            },
-        ),
-    ),
-    "curated_city_statistics": RawRules(
-        keys=("city_id", "stat_year", "indicator"),
-        ranges={"value": Range(0, None, "curated statistics are counts and sizes")},
-    ),
-    "curated_outreach": RawRules(
-        keys=("city_id", "stat_year", "platform", "account", "metric"),
-        ranges={"value": Range(0, None, COUNT)},
-    ),
-    "curated_published_rankings": RawRules(
-        keys=("ranking", "edition_year", "city_id"),
-        ranges={"position": Range(1, None, "positions start at 1")},
-    ),
-    "hackernews_mentions": RawRules(
-        keys=("city_id", "period_year", "query"),
-        ranges={"hits": Range(0, 10_000_000, f"{COUNT}; HN holds < 50 M items in all")},
-        years_equal=("period_year",),
-        covers_registry="city_id",
-    ),
-    "stackexchange_questions": RawRules(
-        keys=("city_id", "site", "period_year", "query"),
-        ranges={"total": Range(0, 1_000_000, f"{COUNT}; the sites hold < 1 M questions")},
-        years_equal=("period_year",),
-        allowed={"site": ("travel", "expatriates")},
-        covers_registry="city_id",
-    ),
-    "social_followers": RawRules(
-        keys=("city_id", "platform", "account"),
-        ranges={"followers": Range(0, 1_000_000_000, f"{COUNT}; no account has 1 G")},
-        allowed={"platform": ("bluesky", "mastodon")},
-    ),
-    "x_post_counts": RawRules(
-        keys=("city_id", "period_year"),
-        ranges={"total": Range(0, None, COUNT)},
-        years_equal=("period_year",),
-    ),
-}
 
 
 def _column_checks(column: str, duck_type: str, rules: RawRules, year: int) -> list[pa.Check]:

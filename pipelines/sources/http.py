@@ -1,19 +1,36 @@
-"""Shared HTTP behaviour for the source clients: modes, politeness, retries, snapshots.
+"""Shared HTTP behaviour for the source clients: modes, the HTTP policy, snapshots.
 
-Every source client goes through :class:`SourceClient.get`, so the three modes behave the same
+Every source client goes through :meth:`SourceClient.get`, so the three modes behave the same
 for all APIs:
 
 - ``snapshot`` (default): answer from the recorded responses in ``assets/snapshots``; never touch
   the network. A request that was never recorded raises :class:`SnapshotMissing`.
-- ``live``: call the API (descriptive User-Agent, pacing, retries with back-off).
-- ``record``: like ``live``, and every accepted response is written to the snapshot store.
+- ``live``: call the API under the policy below.
+- ``record``: like ``live``, and every accepted response is written to the snapshot store as it
+  arrives. A request whose live-recorded (not synthetic) answer is already stored is answered
+  from the store without being sent (``RequestEvent(origin="store")``): a run killed or stopped
+  by a quota resumes where it stopped. ``CITY_INDEX_RECORD_RESUME=0`` asks everything again.
 
-Rate limiting uses a simple monotonic pacer (:class:`Pacer`), not requests-ratelimiter's
-``LimiterSession``: every source here asks for "at most one request every N seconds, serially"
-(GDELT: 5 s), which a pacer enforces exactly, with no burst allowance and no bucket state, and a
-``min_interval`` of 0 turns it off for tests. Retries of 429/5xx are urllib3's ``Retry`` mounted
-on the session (it honours ``Retry-After``), capped by :class:`SourceConfig` so that a source
-that keeps failing gives up within a few minutes (see :meth:`SourceConfig.max_wait_seconds`).
+The HTTP policy is decided in one place, :meth:`SourceClient._fetch`; clients only build
+requests, parse answers and declare quirks through hooks (:meth:`SourceClient.rate_limit`,
+:meth:`~SourceClient.auth_headers`, :meth:`~SourceClient.secret_params`,
+:meth:`~SourceClient.check`):
+
+- pacing: at most one request every ``min_interval`` seconds (:class:`Pacer`, monotonic; every
+  source here asks for "serially, one every N s", so a pacer without bursts or buckets fits);
+- retries: urllib3's ``Retry`` (:class:`PoliteRetry`, not mounted on the session but driven
+  here) counts attempts, backs off exponentially and parses ``Retry-After`` (seconds or a date,
+  capped at ``retry_after_max``); 429 and 5xx are retried, and so is whatever a client's
+  ``rate_limit`` hook calls a refusal (a throttle sentence with status 200, a reset header, a
+  throttle error in the body);
+- waits an accepted answer asks for (a window used up, a ``backoff`` field) delay the next
+  request; a spent quota stops the source with :class:`QuotaExhausted`, which says when it can
+  go on (each client's module documents its API's signals);
+- deadline: no answer for ``deadline`` seconds (``CITY_INDEX_<NAME>_DEADLINE``), retries and
+  back-off included, ends the source with :class:`SourceError` naming the URL, so a server that
+  accepts connections and never answers cannot hold an ingest for long;
+- secrets (bearer tokens, API keys) are sent only: never in snapshot keys, stored URLs or
+  params; :func:`scrub` masks them in error messages and in the HTTP stack's logs.
 """
 
 from __future__ import annotations
@@ -21,17 +38,19 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import requests
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 from pipelines.settings import FIRST_YEAR as SETTINGS_FIRST_YEAR
@@ -41,6 +60,8 @@ from pipelines.sources.events import RequestEvent, notify
 MODES = ("snapshot", "live", "record")
 DEFAULT_MODE = "snapshot"
 MODE_ENV = "CITY_INDEX_MODE"
+#: ``0`` makes a record run ask again for answers already in the store.
+RESUME_ENV = "CITY_INDEX_RECORD_RESUME"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SNAPSHOT_ROOT = PROJECT_ROOT / "assets" / "snapshots"
@@ -79,8 +100,9 @@ def resolve_mode(mode: str | None = None) -> str:
 class SourceConfig:
     """Where a source lives and how politely to call it.
 
-    The worst-case time spent waiting on one request is bounded by :meth:`max_wait_seconds`
-    (plus the timeouts of each attempt), so a dead API fails within minutes, not hours.
+    ``deadline`` bounds the time without any answer (attempts, their timeouts and the back-off
+    between them): a dead or hanging API ends the source within it. Waits an API asks for are
+    bounded by ``retry_after_max`` each and :meth:`max_wait_seconds` in all.
     """
 
     name: str
@@ -92,6 +114,7 @@ class SourceConfig:
     backoff_factor: float = 5.0
     backoff_max: float = 60.0
     retry_after_max: float = 60.0
+    deadline: float = 180.0
 
     @classmethod
     def from_env(
@@ -102,12 +125,16 @@ class SourceConfig:
         environ: Mapping[str, str] | None = None,
         **overrides: Any,
     ) -> SourceConfig:
-        """Defaults overridden by ``CITY_INDEX_<NAME>_URL`` / ``CITY_INDEX_<NAME>_MIN_INTERVAL``."""
+        """Defaults overridden by ``CITY_INDEX_<NAME>_URL``, ``..._MIN_INTERVAL`` and
+        ``..._DEADLINE`` (seconds)."""
         env = os.environ if environ is None else environ
         prefix = f"CITY_INDEX_{name.upper()}_"
         url = env.get(prefix + "URL") or base_url
         interval_text = env.get(prefix + "MIN_INTERVAL")
         interval = float(interval_text) if interval_text else min_interval
+        deadline_text = env.get(prefix + "DEADLINE")
+        if deadline_text and "deadline" not in overrides:
+            overrides["deadline"] = float(deadline_text)
         return cls(name=name, base_url=url.rstrip("/"), min_interval=interval, **overrides)
 
     def with_overrides(self, **changes: Any) -> SourceConfig:
@@ -296,37 +323,127 @@ class PoliteRetry(Retry):
         return float(max(0.0, min(self.backoff_max, self.backoff_factor * 2 ** (errors - 1))))
 
 
-def build_session(config: SourceConfig) -> requests.Session:
-    """One session per source: User-Agent, and urllib3 retries on 429/5xx honouring Retry-After."""
-    retry = PoliteRetry(
+def retry_budget(config: SourceConfig) -> PoliteRetry:
+    """The retry budget of one request: the count, back-off and Retry-After cap of the config.
+
+    It is not mounted on the session: :meth:`SourceClient._fetch` drives it, so that the
+    sources' own rate-limit signals and the deadline are decided in the same place."""
+    return PoliteRetry(
         total=config.retries,
-        connect=config.retries,
-        read=config.retries,
-        status=config.retries,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
         backoff_factor=config.backoff_factor,
         backoff_max=config.backoff_max,
         retry_after_max=int(config.retry_after_max),
         respect_retry_after_header=True,
-        raise_on_status=False,
     )
+
+
+def build_session(config: SourceConfig | None = None) -> requests.Session:
+    """One session per client, with the project's User-Agent and no retries of its own."""
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"})
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
     return session
 
 
+# Secrets -----------------------------------------------------------------------------------
+_SECRETS: set[str] = set()
+MASK = "***"
+
+
+def scrub(text: str, secrets: Iterable[str] | None = None) -> str:
+    """``text`` with every secret in use (raw or percent-encoded) replaced by ``***``.
+
+    The one place secrets leave the program's text: error messages, logs and notes."""
+    for secret in sorted({*(_SECRETS if secrets is None else secrets)}, key=len, reverse=True):
+        if secret:
+            for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                text = text.replace(form, MASK)
+    return text
+
+
+class _ScrubSecrets(logging.Filter):
+    """Masks secrets in log records of the HTTP stack (urllib3 logs every URL it sends)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SECRETS:
+            record.msg, record.args = scrub(record.getMessage()), None
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry", __name__):
+    logging.getLogger(_name).addFilter(_ScrubSecrets())
+
+
+class QuotaExhausted(SourceError):
+    """A quota of the API is used up: the source stopped cleanly and can go on at ``resume_at``.
+
+    ``requests_left`` is what the fetch still had to ask (None when unknown). A record run
+    started again after ``resume_at`` reuses every stored answer and asks only the rest."""
+
+    def __init__(
+        self,
+        source: str,
+        url: str,
+        status: int | None,
+        detail: str,
+        resume_at: datetime,
+        requests_left: int | None = None,
+    ) -> None:
+        self.detail = detail
+        self.resume_at = resume_at
+        self.requests_left = requests_left
+        left = f"; {requests_left} requests left" if requests_left is not None else ""
+        when = resume_at.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        super().__init__(
+            source, url, status, f"quota exhausted ({detail}){left}; resumes at {when}"
+        )
+
+    def with_requests_left(self, requests_left: int) -> QuotaExhausted:
+        return QuotaExhausted(
+            self.source, self.url, self.status, self.detail, self.resume_at, requests_left
+        )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer as the policy sees it, before it is accepted."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: str
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """What an answer says about asking the API again (a client's :meth:`rate_limit` hook).
+
+    ``wait``: seconds before the next request (None: the policy's exponential back-off).
+    ``refused``: the answer is a refusal; ask the same request again after ``wait``.
+    ``quota``: a quota is spent; no request before ``wait`` is over: when that is longer than
+    the config allows, the source stops with :class:`QuotaExhausted`."""
+
+    wait: float | None = None
+    refused: bool = True
+    quota: bool = False
+
+
+def resume_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Record runs reuse stored live answers unless ``CITY_INDEX_RECORD_RESUME=0``."""
+    env = os.environ if environ is None else environ
+    return env.get(RESUME_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 class SourceClient:
-    """Base client: subclasses build paths and params, this class fetches or replays them."""
+    """Base client: subclasses build paths and params, this class fetches or replays them.
+
+    The HTTP policy lives here and only here (see the module docstring); a client declares its
+    quirks through the hooks :meth:`rate_limit`, :meth:`auth_headers`, :meth:`secret_params`
+    and :meth:`check`."""
 
     #: Name, default API root and default pacing of the source (set by each subclass).
     NAME: ClassVar[str] = ""
     BASE_URL: ClassVar[str] = ""
     MIN_INTERVAL: ClassVar[float] = 1.0
-    #: Statuses that are answers (e.g. Wikimedia's 404 "no data"), not failures.
+    #: Statuses that are answers (e.g. a 404 that means "no data"), not failures.
     ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200})
 
     def __init__(
@@ -342,7 +459,16 @@ class SourceClient:
         self.store = store or SnapshotStore()
         self.session = session or build_session(self.config)
         self.sleep = sleep
-        self._pacer = Pacer(self.config.min_interval, sleep=sleep)
+        #: Monotonic clock of the pacing and the deadline, and the wall clock (epoch seconds)
+        #: that rate-limit resets and quotas are told in; tests replace them.
+        self.clock: Callable[[], float] = time.monotonic
+        self.wall_clock: Callable[[], float] = time.time
+        self._pacer = Pacer(self.config.min_interval, clock=self._now, sleep=sleep)
+        self._not_before: float | None = None
+        self._quota_spent: QuotaExhausted | None = None
+
+    def _now(self) -> float:
+        return self.clock()
 
     @classmethod
     def default_config(cls, **overrides: Any) -> SourceConfig:
@@ -357,41 +483,44 @@ class SourceClient:
         return self.config.base_url + canonical_request(path, params)
 
     # Hooks for source quirks -------------------------------------------------------------
-    def is_throttled(self, status: int, content_type: str, body: str) -> bool:
-        """A rate-limit answer that urllib3 cannot see (e.g. GDELT's throttle text with 200)."""
-        return False
+    def rate_limit(self, answer: Answer) -> Throttle | None:
+        """What ``answer`` says about asking again, beyond the policy's defaults (429/5xx with
+        ``Retry-After``): a throttle sentence with 200, rate-limit headers, a ``backoff`` field
+        or a spent quota. None: nothing to say."""
+        return None
+
+    def auth_headers(self) -> dict[str, str]:
+        """Secret headers sent with every request, never stored nor shown (e.g. a bearer)."""
+        return {}
+
+    def secret_params(self) -> dict[str, str]:
+        """Secret query parameters added when sending only (e.g. an API key): never part of
+        the snapshot key, the stored URL and params, messages or logs."""
+        return {}
 
     def check(self, response: RecordedResponse) -> None:
         """Raise :class:`SourceError` for bodies that are errors whatever the status says."""
 
     # ------------------------------------------------------------------------------------
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> RecordedResponse:
-        """Fetch (or replay) ``GET path?params``; every mode returns the same record."""
+        """Fetch (or replay) ``GET path?params``; every mode returns the same record.
+
+        A record run answers from the store when a live-recorded (not synthetic) answer to the
+        same request is there, so a run started again resumes where it stopped."""
         params = {str(k): str(v) for k, v in (params or {}).items()}
         url = self.url_for(path, params)
-        key = request_key("GET", path, params)
-        if self.mode == "snapshot":
+        if self.mode == "snapshot" or (self.mode == "record" and resume_enabled()):
             entry = self.store.read(self.source, "GET", path, params)
-            if entry is None:
+            if self.mode == "snapshot" and entry is None:
                 raise SnapshotMissing(self.source, url)
-            response = entry["response"]
-            recorded = RecordedResponse(
-                source=self.source,
-                request_key=key,
-                url=url,
-                params=params,
-                status=int(response["status"]),
-                content_type=response["content_type"],
-                body=response["body"],
-                retrieved_at=entry["retrieved_at"],
-                sha256=body_sha256(response["body"]),
-                synthetic=bool(entry.get("synthetic", False)),
-            )
-            notify(RequestEvent(self.source, url, "snapshot", recorded.status))
-            self.check(recorded)
-            return recorded
+            if entry is not None and (self.mode == "snapshot" or not entry.get("synthetic")):
+                recorded = self._stored(entry, url, path, params)
+                origin = "snapshot" if self.mode == "snapshot" else "store"
+                notify(RequestEvent(self.source, url, origin, recorded.status))
+                self.check(recorded)
+                return recorded
 
-        recorded = self._fetch(url, key, params)
+        recorded = self._fetch(url, path, params)
         notify(RequestEvent(self.source, url, "network", recorded.status))
         self.check(recorded)
         if self.mode == "record":
@@ -409,58 +538,170 @@ class SourceClient:
             )
         return recorded
 
-    def _fetch(self, url: str, key: str, params: dict[str, str]) -> RecordedResponse:
-        attempts = self.config.retries + 1
-        started = time.monotonic()
-        for attempt in range(attempts):
-            self._pacer.wait()
+    def _stored(
+        self, entry: Mapping[str, Any], url: str, path: str, params: dict[str, str]
+    ) -> RecordedResponse:
+        response = entry["response"]
+        return RecordedResponse(
+            source=self.source,
+            request_key=request_key("GET", path, params),
+            url=url,
+            params=params,
+            status=int(response["status"]),
+            content_type=response["content_type"],
+            body=response["body"],
+            retrieved_at=entry["retrieved_at"],
+            sha256=body_sha256(response["body"]),
+            synthetic=bool(entry.get("synthetic", False)),
+        )
+
+    # The policy ---------------------------------------------------------------------------
+    def _fetch(self, url: str, path: str, params: dict[str, str]) -> RecordedResponse:
+        """Send one request under the policy: pacing, the waits the API asked for, retries of
+        failures and refusals (urllib3's Retry counts them and backs off), the deadline (no
+        answer for ``config.deadline`` seconds ends the source) and secrets kept out of text."""
+        secret_params = self.secret_params()
+        headers = self.auth_headers()
+        secrets = {*secret_params.values(), *headers.values(), *_bearer_tokens(headers)}
+        _SECRETS.update(s for s in secrets if s)
+        send_url = self.url_for(path, {**params, **secret_params})
+        retry = retry_budget(self.config)
+        deadline = self.config.deadline
+        started = last_answer = self.clock()
+        while True:
+            self._wait_turn(url)
+            left = deadline - (self.clock() - last_answer)
+            if left <= 0:
+                raise SourceError(self.source, url, None, f"no answer within {deadline:g} s")
+            timeout = (min(self.config.connect_timeout, left), min(self.config.read_timeout, left))
             try:
-                response = self.session.get(url, timeout=self.config.timeout)
-            except requests.RequestException as exc:  # retries already spent by urllib3
-                waited = time.monotonic() - started
+                response = self.session.get(send_url, headers=headers, timeout=timeout)
+            except requests.RequestException as exc:
+                failure = SourceError(self.source, url, None, scrub(_one_line(exc), secrets))
+                wait: float | None = None
+                answered = False
+            else:
+                last_answer = self.clock()
+                answered = True
+                # Decode as UTF-8 ourselves: every API here sends UTF-8; guessing varies.
+                answer = Answer(
+                    response.status_code,
+                    response.headers,
+                    response.content.decode("utf-8", errors="replace"),
+                )
+                throttle, label = self._throttle(answer, retry)
+                if throttle is None or not throttle.refused:
+                    self._schedule(throttle, url, answer.status)
+                    return self._accepted(answer, url, path, params, secrets)
+                excerpt = scrub(" ".join(answer.body.split())[:200], secrets)
+                failure = SourceError(self.source, url, answer.status, f"{label}: {excerpt!r}")
+                wait = throttle.wait
+                if throttle.quota and (wait or 0.0) > self.config.retry_after_max:
+                    raise self._quota(url, answer.status, failure.message, wait or 0.0)
+            try:
+                retry = retry.increment("GET", url, error=failure)
+            except MaxRetryError:
+                raise self._given_up(failure, retry, started) from None
+            pause = retry.get_backoff_time() if wait is None else wait
+            pause = max(0.0, min(pause, self.config.retry_after_max if answered else pause))
+            if not answered and self.clock() - last_answer + pause >= deadline:
                 raise SourceError(
                     self.source,
                     url,
                     None,
-                    f"unreachable after {waited:.0f} s and {self.config.retries} retries "
-                    f"({' '.join(str(exc).split())[:200]})",
-                ) from exc
-            # Decode as UTF-8 ourselves: all four APIs send UTF-8 and charset guessing varies.
-            body = response.content.decode("utf-8", errors="replace")
-            content_type = response.headers.get("Content-Type", "")
-            status = response.status_code
-            if status not in RETRY_STATUSES and self.is_throttled(status, content_type, body):
-                if attempt + 1 < attempts:
-                    self.sleep(self._throttle_wait(attempt, response.headers.get("Retry-After")))
-                    continue
-                raise SourceError(
-                    self.source, url, status, f"still rate limited after {attempts} attempts"
+                    f"no answer within {deadline:g} s (last: {failure.message})",
                 )
-            if status not in self.ACCEPT_STATUSES:
-                excerpt = " ".join(body.split())[:200]
-                raise SourceError(
-                    self.source, url, status, f"HTTP {status} after retries: {excerpt!r}"
-                )
-            return RecordedResponse(
-                source=self.source,
-                request_key=key,
-                url=url,
-                params=params,
-                status=status,
-                content_type=content_type,
-                body=body,
-                retrieved_at=utc_now_iso(),
-                sha256=body_sha256(body),
-                synthetic=False,
-            )
-        raise AssertionError("unreachable")
+            self.sleep(pause)
 
-    def _throttle_wait(self, attempt: int, retry_after: str | None) -> float:
-        """Back off like urllib3 would, but never below the pacing interval."""
-        if retry_after and retry_after.strip().isdigit():
-            return min(float(retry_after), self.config.retry_after_max)
-        wait = min(self.config.backoff_max, self.config.backoff_factor * 2**attempt)
-        return max(wait, self.config.min_interval)
+    def _wait_turn(self, url: str) -> None:
+        """Stop if a quota is spent, else wait for the API's requested pause and the pacing."""
+        if self._quota_spent is not None:
+            raise QuotaExhausted(
+                self.source,
+                url,
+                None,
+                self._quota_spent.detail + "; not sent",
+                self._quota_spent.resume_at,
+            )
+        if self._not_before is not None:
+            remaining = self._not_before - self.clock()
+            self._not_before = None
+            if remaining > 0:
+                self.sleep(remaining)
+        self._pacer.wait()
+
+    def _throttle(self, answer: Answer, retry: PoliteRetry) -> tuple[Throttle | None, str]:
+        """The client's verdict, else the default: 429 and 5xx are refusals, waiting for
+        ``Retry-After`` when the API sends one (bounded by ``retry_after_max``); and the words
+        for a refusal ("rate limited", or the HTTP status of a server error)."""
+        throttle = self.rate_limit(answer)
+        if throttle is not None or answer.status == 429:
+            label = "rate limited"
+        else:
+            label = f"HTTP {answer.status}"
+        if throttle is None and answer.status in RETRY_STATUSES:
+            retry_after = answer.headers.get("Retry-After")
+            wait = None
+            if retry_after:
+                with suppress(ValueError):  # urllib3's InvalidHeader is a ValueError
+                    wait = retry.parse_retry_after(retry_after)
+            throttle = Throttle(wait=wait)
+        return throttle, label
+
+    def _schedule(self, throttle: Throttle | None, url: str, status: int) -> None:
+        """An accepted answer that asks for a pause (or says a quota is spent) sets the next
+        request's turn."""
+        if throttle is None or throttle.wait is None or throttle.wait <= 0:
+            return
+        if throttle.quota:
+            self._quota_spent = self._quota(url, status, "quota used up", throttle.wait)
+        else:
+            self._not_before = self.clock() + min(throttle.wait, self.config.retry_after_max)
+
+    def _quota(self, url: str, status: int | None, detail: str, wait: float) -> QuotaExhausted:
+        resume_at = datetime.fromtimestamp(self.wall_clock() + wait, UTC)
+        return QuotaExhausted(self.source, url, status, detail, resume_at)
+
+    def _given_up(self, failure: SourceError, retry: PoliteRetry, started: float) -> SourceError:
+        retries = len(retry.history)
+        if failure.status is None:
+            waited = self.clock() - started
+            text = f"unreachable after {waited:.0f} s and {retries} retries ({failure.message})"
+        else:
+            text = f"still {failure.message} after {retries + 1} attempts"
+        return SourceError(failure.source, failure.url, failure.status, text)
+
+    def _accepted(
+        self,
+        answer: Answer,
+        url: str,
+        path: str,
+        params: dict[str, str],
+        secrets: Iterable[str],
+    ) -> RecordedResponse:
+        if answer.status not in self.ACCEPT_STATUSES:
+            excerpt = scrub(" ".join(answer.body.split())[:200], secrets)
+            raise SourceError(self.source, url, answer.status, f"HTTP {answer.status}: {excerpt!r}")
+        return RecordedResponse(
+            source=self.source,
+            request_key=request_key("GET", path, params),
+            url=url,
+            params=params,
+            status=answer.status,
+            content_type=answer.headers.get("Content-Type", ""),
+            body=answer.body,
+            retrieved_at=utc_now_iso(),
+            sha256=body_sha256(answer.body),
+            synthetic=False,
+        )
+
+
+def _bearer_tokens(headers: Mapping[str, str]) -> list[str]:
+    return [v.split(" ", 1)[1] for v in headers.values() if v.lower().startswith("bearer ")]
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300]
 
 
 def chunks(items: Iterable[str], size: int) -> list[list[str]]:

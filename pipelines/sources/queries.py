@@ -5,6 +5,6 @@ from collections.abc import Iterable
 
 def phrase_query(variant: str, excluded: Iterable[str] = ()) -> str:
     """``"New York" -Times``: the variant as a phrase, each exclusion word negated (the syntax
-    of Algolia's Hacker News search and of Stack Exchange's site search)."""
+    the text-search APIs that use it share)."""
     terms = [f'"{variant.strip()}"'] + [f"-{w.strip()}" for w in excluded if w.strip()]
     return " ".join(terms)

@@ -1,9 +1,11 @@
 """What a source is: one spec object per source package (pipelines/sources/<name>/).
 
-A spec declares each raw table the source lands once (column -> DuckDB type and description);
-the landing DDL, the polars frames, the dbt sources (dbt_project/models/staging/
-_raw__sources.yml, held equal by a test), the docs, the ingest assets and the CLI's choices
-are all derived from the specs listed in ``pipelines.sources.catalog``.
+A spec declares each raw table the source lands once (column -> DuckDB type and description,
+and the table's rules: keys, plausible ranges, dates inside the year, registry coverage); the
+landing DDL, the polars frames, the dbt sources (dbt_project/models/staging/
+_raw__sources.yml, held equal by a test), the raw checks (pipelines/ingest/raw_checks.py),
+the docs, the ingest assets and the CLI's choices are all derived from the specs listed in
+``pipelines.sources.catalog``.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -32,14 +34,48 @@ YEAR_COLUMN = ("year", "INTEGER", "the partition year the row was landed for")
 
 
 @dataclass(frozen=True)
+class Range:
+    """A plausible range of one column, with the reason for its bounds (documented)."""
+
+    low: float | None
+    high: float | None
+    why: str
+
+
+COUNT = "a count cannot be negative"
+
+
+@dataclass(frozen=True)
+class RawRules:
+    """The rules of one raw table beyond its column types, checked right after it lands."""
+
+    keys: tuple[str, ...]
+    ranges: Mapping[str, Range] = field(default_factory=dict)
+    #: Date columns whose values lie inside the partition year.
+    dates_in_year: tuple[str, ...] = ()
+    #: Integer year columns equal to the partition year.
+    years_equal: tuple[str, ...] = ()
+    #: Integer year columns inside (partition year - look-back)..partition year.
+    years_within: Mapping[str, int] = field(default_factory=dict)
+    #: Allowed values of categorical columns.
+    allowed: Mapping[str, tuple] = field(default_factory=dict)
+    #: Every registry city (city_id) or country (country_iso3) has rows each year.
+    covers_registry: str | None = None
+    #: Per-value ranges of `value` keyed by this column (e.g. World Bank indicator ids).
+    ranges_by: tuple[str, Mapping[str, Range]] | None = None
+
+
+@dataclass(frozen=True)
 class RawTable:
-    """One raw table: its name, what it holds, and its columns (name -> (type, description)).
+    """One raw table: its name, what it holds, its columns (name -> (type, description)) and
+    its rules (:class:`RawRules`).
 
     ``columns`` lists the parsed columns; ``response_sha256`` and ``year`` are appended."""
 
     name: str
     description: str
     columns: Mapping[str, tuple[str, str]]
+    rules: RawRules
 
     def all_columns(self) -> dict[str, tuple[str, str]]:
         name, kind, text = RESPONSE_COLUMN
@@ -132,7 +168,7 @@ def span(year: int) -> tuple[date, date]:
 
 
 def social_terms(row: dict) -> tuple[list[str], list[str]]:
-    """A registry row's name variants and exclusion words (Hacker News, Stack Exchange, X)."""
+    """A registry row's name variants and exclusion words (for the sources that search text)."""
     from pipelines.registry import social_terms as terms
 
     return terms(row)

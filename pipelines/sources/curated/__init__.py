@@ -12,7 +12,15 @@ import polars as pl
 from pipelines.sources.curated import inputs as curated
 from pipelines.sources.curated.inputs import CuratedInputError as CuratedInputError
 from pipelines.sources.http import RecordedResponse, body_sha256, utc_now_iso
-from pipelines.sources.spec import PlannedRequests, RawTable, SourceBatch, SourceSpec
+from pipelines.sources.spec import (
+    COUNT,
+    PlannedRequests,
+    Range,
+    RawRules,
+    RawTable,
+    SourceBatch,
+    SourceSpec,
+)
 
 #: Curated column kinds -> DuckDB types of the raw tables.
 KIND_TYPES = {
@@ -27,6 +35,22 @@ KIND_TYPES = {
 #: Columns stored narrower than their kind, as warehouses already landed them.
 STORED_TYPES = {("curated_published_rankings", "position"): "INTEGER"}
 
+#: The rules of each curated raw table (checked right after it lands).
+RULES = {
+    "curated_city_statistics": RawRules(
+        keys=("city_id", "stat_year", "indicator"),
+        ranges={"value": Range(0, None, "curated statistics are counts and sizes")},
+    ),
+    "curated_outreach": RawRules(
+        keys=("city_id", "stat_year", "platform", "account", "metric"),
+        ranges={"value": Range(0, None, COUNT)},
+    ),
+    "curated_published_rankings": RawRules(
+        keys=("ranking", "edition_year", "city_id"),
+        ranges={"position": Range(1, None, "positions start at 1")},
+    ),
+}
+
 
 def raw_table(spec: curated.InputSpec) -> RawTable:
     """The raw table of one curated input, from the input's own column declarations."""
@@ -36,7 +60,7 @@ def raw_table(spec: curated.InputSpec) -> RawTable:
     }
     columns["source_file"] = ("VARCHAR", "the file, relative to the project")
     columns["source_row"] = ("INTEGER", "the row in that file (header = 1)")
-    return RawTable(spec.table, f"{spec.description} ({spec.filename})", columns)
+    return RawTable(spec.table, f"{spec.description} ({spec.filename})", columns, RULES[spec.table])
 
 
 TABLES = tuple(raw_table(spec) for spec in curated.SPECS.values())

@@ -24,10 +24,12 @@ import polars as pl
 
 from pipelines.sources.http import (
     PROJECT_ROOT,
+    Answer,
     RecordedResponse,
     SourceClient,
     SourceConfig,
     SourceError,
+    Throttle,
 )
 
 PATH = "/api/v2/doc/doc"
@@ -346,8 +348,9 @@ class GdeltClient(SourceClient):
         """Back off 10 s, 20 s, 40 s...: GDELT's throttle window outlasts short retry loops."""
         return super().default_config(**{"backoff_factor": 10.0, **overrides})
 
-    def is_throttled(self, status: int, content_type: str, body: str) -> bool:
-        return is_throttle_text(body)
+    def rate_limit(self, answer: Answer) -> Throttle | None:
+        """GDELT's throttle sentence (with 200 or 429) is a refusal: back off and ask again."""
+        return Throttle() if is_throttle_text(answer.body) else None
 
     def check(self, response: RecordedResponse) -> None:
         decode_timeline(response)

@@ -1,9 +1,10 @@
-"""The raw tables GDELT DOC 2.0 lands (one declaration: types and descriptions)."""
+"""The raw tables GDELT DOC 2.0 lands (one declaration: types, descriptions and rules)."""
 
-from pipelines.sources.spec import RawTable
+from pipelines.sources.spec import COUNT, Range, RawRules, RawTable
 
 CITY = ("VARCHAR", "registry city id (assets/cities.csv)")
 DAY = ("DATE", "the day of the timeline point (inside the partition year)")
+PER_DAY = Range(0, 10_000_000, f"{COUNT}; GDELT monitors < 10 M a day")
 
 VOLUME = RawTable(
     "gdelt_volume",
@@ -14,6 +15,12 @@ VOLUME = RawTable(
         "article_count": ("BIGINT", "overseas articles matching the city's query that day"),
         "norm_total": ("BIGINT", "all articles GDELT monitored that day (the norm)"),
     },
+    RawRules(
+        keys=("city_id", "date"),
+        ranges={"article_count": PER_DAY, "norm_total": PER_DAY},
+        dates_in_year=("date",),
+        covers_registry="city_id",
+    ),
 )
 TONE = RawTable(
     "gdelt_tone",
@@ -23,6 +30,12 @@ TONE = RawTable(
         "date": DAY,
         "avg_tone": ("DOUBLE", "average tone of the day's overseas articles (-100..+100)"),
     },
+    RawRules(
+        keys=("city_id", "date"),
+        ranges={"avg_tone": Range(-100, 100, "GDELT's tone scale is -100..+100")},
+        dates_in_year=("date",),
+        covers_registry="city_id",
+    ),
 )
 SOURCE_COUNTRY = RawTable(
     "gdelt_source_country",
@@ -34,4 +47,10 @@ SOURCE_COUNTRY = RawTable(
         "source_fips": ("VARCHAR", "its FIPS 10-4 code (null when the label is unknown)"),
         "value": ("DOUBLE", "share of the country's monitored articles matching, in percent"),
     },
+    RawRules(
+        keys=("city_id", "date", "source_country"),
+        ranges={"value": Range(0, 100, "a share of coverage in percent")},
+        dates_in_year=("date",),
+        covers_registry="city_id",
+    ),
 )

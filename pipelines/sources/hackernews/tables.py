@@ -1,6 +1,6 @@
-"""The raw table Hacker News (Algolia) lands (one declaration: types and descriptions)."""
+"""The raw table Hacker News (Algolia) lands (one declaration: types, descriptions and rules)."""
 
-from pipelines.sources.spec import RawTable
+from pipelines.sources.spec import COUNT, Range, RawRules, RawTable
 
 MENTIONS = RawTable(
     "hackernews_mentions",
@@ -13,4 +13,10 @@ MENTIONS = RawTable(
         "hits": ("BIGINT", "Algolia nbHits: stories and comments matching"),
         "exhaustive": ("BOOLEAN", "false when nbHits is Algolia's estimate"),
     },
+    RawRules(
+        keys=("city_id", "period_year", "query"),
+        ranges={"hits": Range(0, 10_000_000, f"{COUNT}; HN holds < 50 M items in all")},
+        years_equal=("period_year",),
+        covers_registry="city_id",
+    ),
 )

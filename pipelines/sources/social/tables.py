@@ -1,6 +1,6 @@
-"""The raw tables of official-account followers and X counts (types and descriptions)."""
+"""The raw tables of official-account followers and X counts (types, descriptions and rules)."""
 
-from pipelines.sources.spec import RawTable
+from pipelines.sources.spec import COUNT, Range, RawRules, RawTable
 
 CITY = ("VARCHAR", "registry city id (assets/cities.csv)")
 
@@ -16,6 +16,11 @@ FOLLOWERS = RawTable(
         "followers": ("BIGINT", "followers at observed_at"),
         "observed_at": ("TIMESTAMP", "UTC retrieval time of the profile (the snapshot)"),
     },
+    RawRules(
+        keys=("city_id", "platform", "account"),
+        ranges={"followers": Range(0, 1_000_000_000, f"{COUNT}; no account has 1 G")},
+        allowed={"platform": ("bluesky", "mastodon")},
+    ),
 )
 X_POST_COUNTS = RawTable(
     "x_post_counts",
@@ -26,4 +31,9 @@ X_POST_COUNTS = RawTable(
         "query": ("VARCHAR", "the X search query (variants OR-ed, -exclusions, -is:retweet)"),
         "total": ("BIGINT", "sum of meta.total_tweet_count over every page"),
     },
+    RawRules(
+        keys=("city_id", "period_year"),
+        ranges={"total": Range(0, None, COUNT)},
+        years_equal=("period_year",),
+    ),
 )

@@ -16,9 +16,10 @@ requested, and the counts are paid data.
   Enterprise access, or pay-per-use credits): :class:`SourceError` naming URL and status, never
   retried. 429 waits until ``x-rate-limit-reset`` (epoch seconds; window 300 requests / 15 min),
   each wait bounded by ``SourceConfig.retry_after_max`` and at most ``retries`` times; a 200
-  with ``x-rate-limit-remaining: 0`` makes the next request wait for the reset the same way.
-  500/502/503/504 are retried by urllib3 with back-off. ``{"errors": [...]}`` bodies (with any
-  status) raise with the API's messages.
+  with ``x-rate-limit-remaining: 0`` makes the next request wait for the reset the same way
+  (the :meth:`XClient.rate_limit` hook; the shared policy in ``http.py`` does the waiting).
+  500/502/503/504 are retried with back-off. ``{"errors": [...]}`` bodies (with any status)
+  raise with the API's messages.
 """
 
 from __future__ import annotations
@@ -28,24 +29,19 @@ import logging
 import os
 import time
 from calendar import timegm
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import requests
-
 from pipelines.sources.http import (
-    RETRY_STATUSES,
+    Answer,
     RecordedResponse,
-    SnapshotStore,
     SourceClient,
     SourceConfig,
     SourceError,
-    body_sha256,
-    build_session,
+    Throttle,
     decode_json,
     json_or_none,
-    utc_now_iso,
 )
 from pipelines.sources.social.tables import X_POST_COUNTS
 
@@ -58,8 +54,6 @@ GRANULARITY = "day"
 MAX_QUERY_LENGTH = 1024
 #: A year at day granularity is about 12 pages; anything far beyond is a pagination loop.
 MAX_PAGES = 40
-#: Statuses urllib3 retries for X: 429 is handled here (x-rate-limit-reset, not Retry-After).
-X_RETRY_STATUSES = frozenset(RETRY_STATUSES) - {429}
 NO_ACCESS = (
     "no access to full-archive counts (/2/tweets/counts/all needs Pro/Enterprise access or "
     "pay-per-use credits; check X_BEARER_TOKEN and the app's access level)"
@@ -141,7 +135,15 @@ class CountsPage:
 def parse_page(response: RecordedResponse) -> CountsPage:
     """One page: its total (``meta.total_tweet_count``, else the sum of ``data[].tweet_count``)
     and ``meta.next_token``. An ``errors`` body, or a page without counts, raises (never zero)."""
-    data = decode_json(response)
+    data = decode_json(response) if response.status not in (401, 403) else None
+    if response.status in (401, 403):
+        detail = error_message(json_or_none(response.body))
+        raise SourceError(
+            response.source,
+            response.url,
+            response.status,
+            NO_ACCESS + (f": {detail}" if detail else ""),
+        )
     message = error_message(data) if isinstance(data, dict) and "errors" in data else None
     if message or response.status != 200:
         raise SourceError(
@@ -179,44 +181,23 @@ def count_row(pages: list[RecordedResponse], city_id: str, year: int, query: str
     }
 
 
-def _session(config: SourceConfig) -> requests.Session:
-    """The shared session, but urllib3 leaves 429 to :meth:`XClient._fetch`."""
-    session = build_session(config)
-    for adapter in {id(a): a for a in session.adapters.values()}.values():
-        retry = getattr(adapter, "max_retries", None)
-        if retry is not None:
-            adapter.max_retries = retry.new(status_forcelist=X_RETRY_STATUSES)
-    return session
-
-
 class XClient(SourceClient):
     """api.x.com v2 ``tweets/counts/all`` with the user's bearer token (paid; 300 req / 15 min).
 
     ``retry_after_max`` bounds each wait for ``x-rate-limit-reset`` (default 900 s, one rate
     window); ``retries`` bounds how many 429s are waited out before :class:`SourceError`.
+    401/403 and error bodies are answers, raised by :meth:`check` with the API's words.
     """
 
     NAME: ClassVar[str] = "x"
     BASE_URL: ClassVar[str] = "https://api.x.com"
     MIN_INTERVAL: ClassVar[float] = 1.0
     RATE_WINDOW: ClassVar[float] = 900.0
+    ACCEPT_STATUSES: ClassVar[frozenset[int]] = frozenset({200, 400, 401, 403, 404})
 
-    def __init__(
-        self,
-        config: SourceConfig | None = None,
-        mode: str | None = None,
-        store: SnapshotStore | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        *,
-        token: str | None = None,
-    ) -> None:
-        config = config or self.default_config()
-        super().__init__(config, mode, store, session or _session(config), sleep)
+    def __init__(self, *args: Any, token: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._token = token if token is not None else os.environ.get(TOKEN_ENV, "")
-        #: Wall clock (epoch seconds) to compare with ``x-rate-limit-reset``; tests replace it.
-        self.wall_clock: Callable[[], float] = time.time
-        self._reset_at: float | None = None
 
     @classmethod
     def default_config(cls, **overrides: Any) -> SourceConfig:
@@ -231,71 +212,27 @@ class XClient(SourceClient):
     def has_token(self) -> bool:
         return bool(self._token)
 
+    def auth_headers(self) -> dict[str, str]:
+        if not self._token:
+            raise SourceError(
+                self.source, self.config.base_url + PATH, None, f"{TOKEN_ENV} not set"
+            )
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def rate_limit(self, answer: Answer) -> Throttle | None:
+        """429: ask again at ``x-rate-limit-reset`` (+1 s); a 200 with
+        ``x-rate-limit-remaining: 0``: the next request waits for the reset."""
+        reset = answer.headers.get("x-rate-limit-reset", "").strip()
+        wait = float(reset) - self.wall_clock() + 1.0 if reset.isdigit() else None
+        if answer.status == 429:
+            return Throttle(wait=None if wait is None else max(0.0, wait))
+        remaining = answer.headers.get("x-rate-limit-remaining", "").strip()
+        if remaining == "0" and wait is not None:
+            return Throttle(wait=max(0.0, wait), refused=False)
+        return None
+
     def check(self, response: RecordedResponse) -> None:
         parse_page(response)
-
-    def _rate_wait(self, reset: str | None, attempt: int) -> float:
-        """Seconds until ``x-rate-limit-reset`` (+1 s), or back-off without it; bounded."""
-        bound = self.config.retry_after_max
-        if reset and reset.strip().isdigit():
-            wait = float(reset) - self.wall_clock() + 1.0
-        else:
-            wait = self.config.backoff_factor * 2**attempt
-        return max(0.0, min(wait, bound))
-
-    def _fetch(self, url: str, key: str, params: dict[str, str]) -> RecordedResponse:
-        if not self._token:
-            raise SourceError(self.source, url, None, f"{TOKEN_ENV} not set")
-        headers = {"Authorization": f"Bearer {self._token}"}
-        attempts = self.config.retries + 1
-        for attempt in range(attempts):
-            if self._reset_at is not None:  # the previous answer said the window is used up
-                self.sleep(self._rate_wait(str(int(self._reset_at)), 0))
-                self._reset_at = None
-            self._pacer.wait()
-            try:
-                response = self.session.get(url, headers=headers, timeout=self.config.timeout)
-            except requests.RequestException as exc:  # retries already spent by urllib3
-                message = str(exc).replace(self._token, "***")
-                raise SourceError(self.source, url, None, f"request failed: {message}") from None
-            body = response.content.decode("utf-8", errors="replace")
-            status = response.status_code
-            reset = response.headers.get("x-rate-limit-reset")
-            if status == 429:
-                if attempt + 1 < attempts:
-                    self.sleep(self._rate_wait(reset, attempt))
-                    continue
-                raise SourceError(
-                    self.source,
-                    url,
-                    429,
-                    f"still rate limited after {attempts} attempts (x-rate-limit-reset {reset})",
-                )
-            if status in (401, 403):
-                detail = error_message(json_or_none(body))
-                raise SourceError(
-                    self.source, url, status, NO_ACCESS + (f": {detail}" if detail else "")
-                )
-            if status != 200:
-                data = json_or_none(body)
-                detail = error_message(data) or repr(" ".join(body.split())[:200])
-                raise SourceError(self.source, url, status, f"HTTP {status}: {detail}")
-            remaining = response.headers.get("x-rate-limit-remaining", "").strip()
-            if remaining == "0" and reset and reset.strip().isdigit():
-                self._reset_at = float(reset)
-            return RecordedResponse(
-                source=self.source,
-                request_key=key,
-                url=url,
-                params=params,
-                status=status,
-                content_type=response.headers.get("Content-Type", ""),
-                body=body,
-                retrieved_at=utc_now_iso(),
-                sha256=body_sha256(body),
-                synthetic=False,
-            )
-        raise AssertionError("unreachable")
 
     def year_counts(self, query: str, year: int) -> list[RecordedResponse]:
         """Every page of ``query`` over ``year`` (follows ``meta.next_token``)."""

@@ -5,7 +5,7 @@ its fetch for a year and its spec."""
 
 import polars as pl
 
-from pipelines.sources.http import RecordedResponse
+from pipelines.sources.http import QuotaExhausted, RecordedResponse
 from pipelines.sources.spec import (
     PlannedRequests,
     SourceBatch,
@@ -21,19 +21,26 @@ def fetch_stackexchange(
     cities: pl.DataFrame, year: int, client: stackexchange.StackExchangeClient | None = None
 ) -> SourceBatch:
     """Questions on Travel and Expatriates Stack Exchange mentioning each city, created in the
-    partition year (``filter=total``; one request per city, name variant and site)."""
+    partition year (one request per city, name variant and site). A spent quota stops the
+    fetch with :class:`QuotaExhausted` saying how many requests are left and when to go on."""
     client = client or stackexchange.StackExchangeClient()
+    wanted = [
+        (row["id"], site, stackexchange.build_query(variant, excluded))
+        for row in cities.iter_rows(named=True)
+        for variants, excluded in [social_terms(row)]
+        for site in stackexchange.SITES
+        for variant in variants
+    ]
     responses: list[RecordedResponse] = []
     rows: list[dict] = []
     with names_year(year):
-        for row in cities.iter_rows(named=True):
-            variants, excluded = social_terms(row)
-            for site in stackexchange.SITES:
-                for variant in variants:
-                    query = stackexchange.build_query(variant, excluded)
-                    response = client.count(query, site, year)
-                    responses.append(response)
-                    rows.append(stackexchange.question_row(response, row["id"], site, year, query))
+        for city_id, site, query in wanted:
+            try:
+                response = client.count(query, site, year)
+            except QuotaExhausted as exc:
+                raise exc.with_requests_left(len(wanted) - len(responses)) from None
+            responses.append(response)
+            rows.append(stackexchange.question_row(response, city_id, site, year, query))
     table = pl.DataFrame(rows, schema=QUESTIONS.polars_schema())
     issues = []
     if client.quota_remaining is not None:

@@ -1,6 +1,6 @@
-"""The raw table Wikidata lands (one declaration: types and descriptions)."""
+"""The raw table Wikidata lands (one declaration: types, descriptions and rules)."""
 
-from pipelines.sources.spec import RawTable
+from pipelines.sources.spec import RawRules, RawTable
 
 SITELINKS = RawTable(
     "wikidata_sitelinks",
@@ -11,4 +11,6 @@ SITELINKS = RawTable(
         "site": ("VARCHAR", "the Wikipedia of the link, e.g. frwiki"),
         "title": ("VARCHAR", "the article title on that Wikipedia"),
     },
+    # Not held to registry coverage: cities whose QID is unverified (assets/cities.md) have none.
+    RawRules(keys=("city_id", "site")),
 )

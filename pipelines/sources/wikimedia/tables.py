@@ -1,6 +1,6 @@
-"""The raw tables Wikimedia pageviews lands (one declaration: types and descriptions)."""
+"""The raw tables Wikimedia pageviews lands (one declaration: types, descriptions and rules)."""
 
-from pipelines.sources.spec import RawTable
+from pipelines.sources.spec import COUNT, Range, RawRules, RawTable
 
 CITY = ("VARCHAR", "registry city id (assets/cities.csv)")
 LANG = ("VARCHAR", "Wikipedia language edition (pipelines.registry.WIKI_LANGUAGES)")
@@ -16,6 +16,12 @@ PAGEVIEWS = RawTable(
         "month": ("DATE", "first day of the month counted (inside the partition year)"),
         "views": ("BIGINT", "user (not bot) views of the article in that month"),
     },
+    RawRules(
+        keys=("city_id", "lang", "month"),
+        ranges={"views": Range(0, 1_000_000_000, f"{COUNT}; no article has 1 G views a month")},
+        dates_in_year=("month",),
+        covers_registry="city_id",
+    ),
 )
 MISSING = RawTable(
     "wikimedia_missing",
@@ -27,4 +33,5 @@ MISSING = RawTable(
         "status": ("INTEGER", "the API's HTTP status (404 or 400)"),
         "detail": ("VARCHAR", "the API's explanation"),
     },
+    RawRules(keys=("city_id", "lang"), allowed={"status": (400, 404)}),
 )

@@ -17,12 +17,11 @@ from typing import Any, ClassVar
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse, SourceClient, SourceError, decode_json
-from pipelines.sources.worldbank.tables import INDICATOR
+from pipelines.sources.worldbank.tables import INDICATOR, WINDOW_YEARS
 
 INDICATORS = ("NY.GDP.PCAP.CD", "SP.POP.TOTL")
 PER_PAGE = 1000
 BATCH_SIZE = 60
-WINDOW_YEARS = 5
 INVALID_VALUE_ID = "120"
 
 INDICATOR_SCHEMA = INDICATOR.polars_schema()
