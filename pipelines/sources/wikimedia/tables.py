@@ -25,13 +25,14 @@ PAGEVIEWS = RawTable(
 )
 MISSING = RawTable(
     "wikimedia_missing",
-    "Articles the pageviews API has no data for (404/400); missing, never zero.",
+    "Articles the pageviews API has no data for (404/400, or 200 with no month in the "
+    "partition year); missing, never zero.",
     {
         "city_id": CITY,
         "lang": LANG,
         "article": ARTICLE,
-        "status": ("INTEGER", "the API's HTTP status (404 or 400)"),
+        "status": ("INTEGER", "the API's HTTP status (404 or 400; 200 when no month has views)"),
         "detail": ("VARCHAR", "the API's explanation"),
     },
-    RawRules(keys=("city_id", "lang"), allowed={"status": (400, 404)}),
+    RawRules(keys=("city_id", "lang"), allowed={"status": (200, 400, 404)}),
 )
