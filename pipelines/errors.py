@@ -28,17 +28,22 @@ FAULT = 1
 
 #: Exceptions that mean "this input or this data was refused by a check" (exit 3), by class
 #: name, so that errors serialised by Dagster (class name and message only) map the same way.
-REFUSED_CLASSES = frozenset(
-    {
-        "InputRefused",
-        "InputError",
-        "FrameworkError",
-        "RegistryError",
-        "CuratedInputError",
-        "ReleaseRefused",
-        "RealDataProtected",
-    }
-)
+#: A module with a refusal of its own registers it with :func:`refusal`.
+REFUSED_CLASSES: set[str] = {
+    "InputRefused",
+    "InputError",
+    "FrameworkError",
+    "RegistryError",
+    "ReleaseRefused",
+    "RealDataProtected",
+}
+
+
+def refusal(cls: type[Exception]) -> type[Exception]:
+    """Class decorator: this exception means refused input (exit 3), even once serialised."""
+    REFUSED_CLASSES.add(cls.__name__)
+    return cls
+
 
 #: The time a source stopped by a spent quota can go on (pipelines.sources.http.QuotaExhausted).
 QUOTA_RESUME_PATTERN = re.compile(r"resumes at (?P<when>\S+Z)")

@@ -44,3 +44,13 @@ def test_cli_choices_and_ingest_assets_are_the_specs() -> None:
 
     assert tuple(SPECS) == cli.SOURCES
     assert [a.op.name for a in SOURCE_ASSETS] == [f"ingest_{name}" for name in SPECS]
+
+
+def test_every_source_names_itself_to_readers() -> None:
+    """The report's names come from the specs: each source, and each client that lands
+    responses under its own name, has an English and a Chinese title."""
+    for spec in SPECS.values():
+        ids = {spec.name} | {c for clients in spec.response_sources.values() for c in clients}
+        assert ids <= set(spec.titles), (spec.name, ids - set(spec.titles))
+        for title in spec.titles.values():
+            assert title.name and title.name_zh and title.description and title.description_zh

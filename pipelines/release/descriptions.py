@@ -40,7 +40,7 @@ PROVENANCE_DESCRIPTIONS: dict[str, TableDescription] = {
         "Every API response and curated file the edition used, with its checksum and whether "
         "it is synthetic (generated for the offline snapshot, not measured).",
         {
-            "source": "Source key (gdelt, wikimedia, wikidata, worldbank, curated, ...).",
+            "source": "Source key: a package of pipelines/sources (named in the report).",
             "request_key": "sha256 of the request (source, url, params): the response's key.",
             "url": "The URL requested (file: for curated inputs).",
             "params": "Request parameters as JSON text.",
@@ -59,7 +59,7 @@ PROVENANCE_DESCRIPTIONS: dict[str, TableDescription] = {
         "Per source and year, how its data was landed: from the embedded snapshot or fetched "
         "from the API (live, record), and whether any of it is synthetic.",
         {
-            "source": "Source key (gdelt, wikimedia, wikidata, worldbank, curated, ...).",
+            "source": "Source key: a package of pipelines/sources (named in the report).",
             "mode": "snapshot (recorded responses), live or record (fetched from the API).",
             "synthetic": "True when any response of the batch is generated, not measured.",
             "responses": "Number of responses in the batch.",

@@ -94,6 +94,19 @@ class RawTable:
 
 
 @dataclass(frozen=True)
+class SourceTitle:
+    """How the report names a source (or one of its clients) to readers, in English and
+    Chinese; ``framework_prefix`` is how assets/framework.csv's ``source`` column starts for
+    the indicators it feeds."""
+
+    name: str
+    name_zh: str
+    description: str
+    description_zh: str
+    framework_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class PlannedRequests:
     """What a fetch of (cities, year) will ask one API: the number of requests and the pacing
     (seconds between requests) of the client that sends them; the plan of ``ingest --dry-run``.
@@ -126,6 +139,9 @@ class SourceSpec:
     inputs: Callable | None = None
     reads: tuple[str, ...] = ()
     plan: Callable[..., list[PlannedRequests]] | None = None
+    #: Reader-facing names, keyed by the raw.api_responses source: the spec's own name, and
+    #: the clients' names where they land responses under their own (social: bluesky, ...).
+    titles: Mapping[str, SourceTitle] = field(default_factory=dict)
 
     def table(self, name: str) -> RawTable:
         return next(t for t in (*self.tables, *self.optional_tables) if t.name == name)

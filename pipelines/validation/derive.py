@@ -31,7 +31,7 @@ def _to_datetime(col: str, dtype: pl.DataType) -> pl.Expr:
     """Dates as `Datetime("ns")`: GX's pandas `between` only compares datetime64[ns] columns."""
     expr = pl.col(col)
     if dtype == pl.String:
-        # Accept 2025-01-31, 2025-01 and the Wikimedia 2025010100 form; anything else -> null,
+        # Accept 2025-01-31, 2025-01 and the 2025010100 (YYYYMMDDHH) form; anything else -> null,
         # which the not-null expectation on the column reports.
         s = expr.str.strip_chars()
         expr = pl.coalesce(

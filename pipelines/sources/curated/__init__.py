@@ -20,6 +20,7 @@ from pipelines.sources.spec import (
     RawTable,
     SourceBatch,
     SourceSpec,
+    SourceTitle,
 )
 
 #: Curated column kinds -> DuckDB types of the raw tables.
@@ -139,4 +140,14 @@ SPEC = SourceSpec(
     # Curated rows are checked against the whole registry, also when an ingest is narrowed.
     fetch=lambda cities, year: fetch_curated(year),
     plan=plan_curated,
+    titles={
+        "curated": SourceTitle(
+            "Curated statistics",
+            "整理的统计资料",
+            "Population (UN World Urbanization Prospects) and published city rankings, kept "
+            "in the repository with their provenance.",
+            "人口（联合国《世界城市化展望》）与已发布的城市排名，连同出处保存在代码库中。",
+            "UN World Urbanization",
+        ),
+    },
 )

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
+from pipelines.errors import refusal
 from pipelines.settings import ASSETS_DIR, FIRST_YEAR, LATEST_COMPLETE_YEAR, PROJECT_ROOT
 
 INPUTS_DIR = ASSETS_DIR / "inputs"
@@ -38,6 +39,7 @@ TEMPLATES_DIR = INPUTS_DIR / "templates"
 EARLIEST_STAT_YEAR = 1950
 
 
+@refusal
 class CuratedInputError(ValueError):
     """A curated CSV is invalid; the message names the file, row (header = 1) and column.
 

@@ -12,6 +12,7 @@ from pipelines.sources.spec import (
     PlannedRequests,
     SourceBatch,
     SourceSpec,
+    SourceTitle,
     concat,
     names_year,
 )
@@ -65,4 +66,13 @@ SPEC = SourceSpec(
     tables=(VOLUME, TONE, SOURCE_COUNTRY),
     fetch=fetch_gdelt,
     plan=plan_gdelt,
+    titles={
+        "gdelt": SourceTitle(
+            "GDELT",
+            "GDELT 全球事件数据库",
+            "Worldwide online news monitored by the GDELT Project (DOC 2.0 API).",
+            "GDELT 项目监测的全球网络新闻（DOC 2.0 接口）。",
+            "GDELT",
+        ),
+    },
 )

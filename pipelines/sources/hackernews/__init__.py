@@ -12,6 +12,7 @@ from pipelines.sources.spec import (
     PlannedRequests,
     SourceBatch,
     SourceSpec,
+    SourceTitle,
     names_year,
     social_terms,
 )
@@ -59,4 +60,13 @@ SPEC = SourceSpec(
     tables=(MENTIONS,),
     fetch=fetch_hackernews,
     plan=plan_hackernews,
+    titles={
+        "hackernews": SourceTitle(
+            "Hacker News",
+            "Hacker News",
+            "Stories and comments on the technology forum Hacker News that mention the city.",
+            "科技论坛 Hacker News 上提及该城市的帖子与评论。",
+            "Hacker News",
+        ),
+    },
 )

@@ -16,6 +16,7 @@ from pipelines.sources.spec import (
     PlannedRequests,
     SourceBatch,
     SourceSpec,
+    SourceTitle,
     names_year,
     social_terms,
 )
@@ -150,4 +151,30 @@ SPEC = SourceSpec(
     optional_tables=(X_POST_COUNTS,),
     response_sources={FOLLOWERS.name: ("bluesky", "mastodon"), X_POST_COUNTS.name: ("x",)},
     plan=plan_social,
+    titles={
+        "social": SourceTitle(
+            "Social media accounts",
+            "社交媒体账号",
+            "Followers of the cities' official accounts on Bluesky and Mastodon.",
+            "城市官方账号在 Bluesky 和 Mastodon 上的关注者。",
+        ),
+        "bluesky": SourceTitle(
+            "Bluesky",
+            "Bluesky",
+            "Followers of the city's official Bluesky account.",
+            "城市官方 Bluesky 账号的关注者。",
+        ),
+        "mastodon": SourceTitle(
+            "Mastodon",
+            "Mastodon",
+            "Followers of the city's official Mastodon account.",
+            "城市官方 Mastodon 账号的关注者。",
+        ),
+        "x": SourceTitle(
+            "X (Twitter)",
+            "X（推特）",
+            "Posts on X mentioning the city.",
+            "X 上提及该城市的帖子。",
+        ),
+    },
 )

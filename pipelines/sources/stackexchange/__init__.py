@@ -10,6 +10,7 @@ from pipelines.sources.spec import (
     PlannedRequests,
     SourceBatch,
     SourceSpec,
+    SourceTitle,
     names_year,
     social_terms,
 )
@@ -65,4 +66,13 @@ SPEC = SourceSpec(
     tables=(QUESTIONS,),
     fetch=fetch_stackexchange,
     plan=plan_stackexchange,
+    titles={
+        "stackexchange": SourceTitle(
+            "Stack Exchange",
+            "Stack Exchange",
+            "Questions about the city on the Travel and Expatriates Q&A sites.",
+            "Stack Exchange 旅行与外籍人士问答站上关于该城市的提问。",
+            "Stack Exchange",
+        ),
+    },
 )

@@ -6,7 +6,14 @@ its fetch for a year and its spec."""
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse, chunks
-from pipelines.sources.spec import PlannedRequests, SourceBatch, SourceSpec, concat, names_year
+from pipelines.sources.spec import (
+    PlannedRequests,
+    SourceBatch,
+    SourceSpec,
+    SourceTitle,
+    concat,
+    names_year,
+)
 from pipelines.sources.wikidata import client as wikidata
 from pipelines.sources.wikidata.tables import SITELINKS
 
@@ -54,4 +61,13 @@ SPEC = SourceSpec(
     tables=(SITELINKS,),
     fetch=fetch_wikidata,
     plan=plan_wikidata,
+    titles={
+        "wikidata": SourceTitle(
+            "Wikidata",
+            "维基数据",
+            "The number of Wikipedia language editions with an article on the city.",
+            "拥有该城市条目的维基百科语种数量。",
+            "Wikidata",
+        ),
+    },
 )

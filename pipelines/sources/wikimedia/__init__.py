@@ -11,6 +11,7 @@ from pipelines.sources.spec import (
     PlannedRequests,
     SourceBatch,
     SourceSpec,
+    SourceTitle,
     concat,
     names_year,
     span,
@@ -98,4 +99,13 @@ SPEC = SourceSpec(
     inputs=landed_sitelinks,
     reads=("wikidata_sitelinks",),
     plan=plan_wikimedia,
+    titles={
+        "wikimedia": SourceTitle(
+            "Wikipedia page views",
+            "维基百科浏览量",
+            "Monthly page views of each city's article in many language editions (Wikimedia API).",
+            "各语种维基百科城市条目的月浏览量（Wikimedia 接口）。",
+            "Wikimedia",
+        ),
+    },
 )

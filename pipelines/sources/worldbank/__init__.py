@@ -6,7 +6,14 @@ its fetch for a year and its spec."""
 import polars as pl
 
 from pipelines.sources.http import RecordedResponse
-from pipelines.sources.spec import PlannedRequests, SourceBatch, SourceSpec, concat, names_year
+from pipelines.sources.spec import (
+    PlannedRequests,
+    SourceBatch,
+    SourceSpec,
+    SourceTitle,
+    concat,
+    names_year,
+)
 from pipelines.sources.worldbank import client as worldbank
 from pipelines.sources.worldbank.tables import INDICATOR
 
@@ -46,4 +53,13 @@ SPEC = SourceSpec(
     tables=(INDICATOR,),
     fetch=fetch_worldbank,
     plan=plan_worldbank,
+    titles={
+        "worldbank": SourceTitle(
+            "World Bank",
+            "世界银行",
+            "National GDP per capita in current US dollars (World Bank API).",
+            "按现价美元计的全国人均 GDP（世界银行接口）。",
+            "World Bank",
+        ),
+    },
 )
