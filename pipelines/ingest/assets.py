@@ -100,8 +100,6 @@ def _planned_requests(
     context: dg.AssetExecutionContext, spec: SourceSpec, cities: pl.DataFrame, year: int
 ) -> int | None:
     """The requests the source's plan expects (the progress total), None without a plan."""
-    if spec.plan is None:
-        return None
     try:
         return plan_source(spec, cities, year).requests
     except Exception as error:  # a broken plan costs the total, not the ingest
