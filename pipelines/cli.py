@@ -178,7 +178,11 @@ def summary_lines(runs, sources: Sequence[str], year: int) -> list[str]:
 
     lines = [run.summary() for run in runs]
     ran = {run.source for run in runs}
-    lines += [f"{s} {year}: not run (the run stopped before it)" for s in sources if s not in ran]
+    lines += [
+        f"{s} {year}: not run (the run stopped, or a source it reads failed)"
+        for s in sources
+        if s not in ran
+    ]
     stopped = any(run.error for run in runs) or len(ran) < len(sources)
     if stopped and resolve_mode() == "record" and os.environ.get(RESUME_ENV) != "0":
         lines.append("run the same command again to go on: responses already stored are reused")

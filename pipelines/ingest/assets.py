@@ -162,7 +162,9 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 
         with (
             as_dagster_failure(),  # refused inputs and faults in the user's terms
-            source_run(source, year, total, log=progress_log if progress else None, end=summarise),
+            source_run(
+                source, year, total, log=progress_log if progress else None, end=summarise
+            ) as run,
         ):
             inputs = {}
             if spec.inputs is not None:
@@ -192,6 +194,8 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             metadata = table_metadata({table: counts.get(table, frame.height)}, frame)
             metadata["responses"] = len(batch.responses)
             metadata["synthetic responses"] = sum(r.synthetic for r in batch.responses)
+            metadata["requests"] = run.done
+            metadata["reused from store"] = run.reused
             yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
     return _ingest
