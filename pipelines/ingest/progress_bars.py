@@ -59,6 +59,9 @@ class Bars:
         self.progress.update(self._tasks[id(run)], completed=run.done, detail=_detail(run))
 
     def ended(self, run: SourceRun) -> None:
+        task = self._tasks[id(run)]
+        if run.total is None and run.error is None:  # done: the pulsing bar becomes full
+            self.progress.update(task, total=run.done)
         self.advanced(run)
 
 
