@@ -297,3 +297,21 @@ def test_a_source_that_stops_says_what_was_done_and_what_remains(
         f"; {planned_total - 3} of {planned_total} planned remain: No recorded hackernews" in line
     )
     assert err.strip().splitlines()[-1].startswith("city-index ingest: ingest run for 2024 failed")
+
+
+def test_the_bars_show_each_source_done_of_total() -> None:
+    import io
+
+    from pipelines.ingest.progress_bars import shown
+
+    stream = io.StringIO()
+    with shown(bars=True, stream=stream) as collector:
+        with source_run("gdelt", YEAR, 10):
+            for _ in range(4):
+                notify(event("store"))
+        with source_run("wikidata", YEAR, None):
+            notify(event())
+    drawn = stream.getvalue()
+    assert "gdelt 2024" in drawn and "4/10" in drawn and "4 from store" in drawn
+    assert "wikidata 2024" in drawn and "1/1" in drawn  # no plan: full once done
+    assert [run.source for run in collector.runs] == ["gdelt", "wikidata"]
