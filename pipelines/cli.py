@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipelines import arguments, console, errors, preflight
-from pipelines.ingest.landing import SOURCE_TABLES
+from pipelines.ingest.landing import SOURCE_TABLES, not_per_city_message, per_city
 from pipelines.method_options import add_method_options, method_from_args
 from pipelines.settings import (
     FIRST_YEAR,
@@ -28,6 +28,8 @@ from pipelines.settings import (
 
 SOURCES = tuple(SOURCE_TABLES)  # gdelt, wikimedia, wikidata, worldbank, curated, ...
 MODES = ("snapshot", "live", "record")
+#: Set to 0 by `ingest --no-resume`: a record run asks again what an earlier run stored.
+RESUME_ENV = "CITY_INDEX_RECORD_RESUME"
 
 
 class CommandFailed(RuntimeError):
@@ -148,15 +150,59 @@ def landed_sources(years: Sequence[int]) -> dict[int, set[str]]:
     return landed
 
 
+def ingest_sources(
+    requested: Sequence[str] | None, cities: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """The sources an ingest runs, and those ``--city`` leaves as landed: without --source, a
+    narrowed ingest runs every source whose rows are per city; a source named with --source
+    that is not per city is refused (its whole year would be replaced by a few cities')."""
+    chosen = list(dict.fromkeys(requested or SOURCES))
+    if not cities:
+        return chosen, []
+    not_per_city = [s for s in chosen if not per_city(s)]
+    if requested and not_per_city:
+        raise CommandFailed(not_per_city_message(not_per_city), errors.USAGE)
+    return [s for s in chosen if s not in not_per_city], not_per_city
+
+
+def shows_progress(progress: bool | None) -> bool:
+    """Progress and summaries by default in live and record mode; snapshot runs stay calm."""
+    from pipelines.sources.http import resolve_mode
+
+    return progress if progress is not None else resolve_mode() != "snapshot"
+
+
+def summary_lines(runs, sources: Sequence[str], year: int) -> list[str]:
+    """One line per source: what its run did, or that it did not run."""
+    from pipelines.sources.http import resolve_mode
+
+    lines = [run.summary() for run in runs]
+    ran = {run.source for run in runs}
+    lines += [
+        f"{s} {year}: not run (the run stopped, or a source it reads failed)"
+        for s in sources
+        if s not in ran
+    ]
+    stopped = any(run.error for run in runs) or len(ran) < len(sources)
+    if stopped and resolve_mode() == "record" and os.environ.get(RESUME_ENV) != "0":
+        lines.append("run the same command again to go on: responses already stored are reused")
+    return lines
+
+
 def ingest(
     year: int,
     sources: Sequence[str] = SOURCES,
     cities: Sequence[str] = (),
     *,
     replace_real_with_synthetic: bool = False,
+    progress: bool | None = None,
 ) -> None:
+    """Ingest the sources for the year in one run; with ``progress`` (by default in live and
+    record mode) a bar per source on a terminal and a summary line per source at the end,
+    also when the run stops."""
     import dagster as dg
 
+    from pipelines.ingest import progress_bars
     from pipelines.ingest.assets import source_asset_keys
 
     selection = [dg.AssetKey(["raw", "cities"]), dg.AssetKey(["raw", "framework"])]
@@ -165,9 +211,43 @@ def ingest(
     op_config = {
         "cities": list(cities),
         "replace_real_with_synthetic": replace_real_with_synthetic,
+        "progress": progress,
     }
     run_config = {"ops": {f"ingest_{source}": {"config": op_config} for source in sources}}
-    run_job("ingest", [year], run_config=run_config, asset_selection=selection)
+    if not shows_progress(progress):
+        run_job("ingest", [year], run_config=run_config, asset_selection=selection)
+        return
+    runs = []
+    try:
+        with progress_bars.shown(bars=sys.stderr.isatty()) as collector:
+            runs = collector.runs
+            run_job("ingest", [year], run_config=run_config, asset_selection=selection)
+    finally:
+        for line in summary_lines(runs, sources, year):
+            print(line, file=sys.stderr)
+
+
+def dry_run(year: int, requested: Sequence[str] | None, cities: Sequence[str]) -> str:
+    """The plan of an ingest: sends nothing, lands nothing, takes no lock."""
+    import polars as pl
+
+    from pipelines.ingest.plan import plan_source, render
+    from pipelines.registry import load_cities
+    from pipelines.sources.catalog import SPECS
+    from pipelines.sources.http import resolve_mode
+
+    sources, left_out = ingest_sources(requested, cities)
+    registry = load_cities()
+    if cities:
+        registry = registry.filter(pl.col("id").is_in(list(cities)))
+    plans = [plan_source(SPECS[source], registry, year) for source in sources]
+    return render(
+        plans,
+        mode=resolve_mode(),
+        cities=registry.height,
+        resume=os.environ.get(RESUME_ENV) != "0",
+        left_out=left_out,
+    )
 
 
 def ensure_landed(years: Sequence[int]) -> None:
@@ -301,6 +381,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow synthetic snapshot data to replace real data landed before (logged)",
     )
+    ingest_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (requests and time per source at the configured pacing) and stop: "
+        "nothing is sent or landed",
+    )
+    ingest_parser.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="in record mode, ask again for responses an earlier run already stored",
+    )
+    ingest_parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a bar per source and a summary line per source (default: in live and record "
+        "mode only)",
+    )
 
     compute_parser = command("compute", "run the engine on COINr-format files")
     compute_parser.add_argument("--framework", type=arguments.existing_file, required=True)
@@ -357,14 +455,18 @@ def dispatch(args: argparse.Namespace) -> None:
             release(args.year, args.edition, args.replications, refresh=args.refresh, method=method)
         )
     elif args.command == "ingest":
-        if args.mode:
-            os.environ["CITY_INDEX_MODE"] = args.mode
-        sources = args.source or SOURCES
+        sources, left = ingest_sources(args.source, args.city)
+        if left:
+            print(
+                f"{', '.join(left)}: not per city, left as landed (--city narrows the others)",
+                file=sys.stderr,
+            )
         ingest(
             args.year,
             sources,
             args.city,
             replace_real_with_synthetic=args.replace_real_with_synthetic,
+            progress=args.progress,
         )
         print(f"ingested {', '.join(sources)} for {args.year}")
     elif args.command == "compute":
@@ -378,6 +480,14 @@ def dispatch(args: argparse.Namespace) -> None:
 def run_command(args: argparse.Namespace) -> None:
     """Cheap checks first (the output folder); runs then hold the warehouse for the whole
     command, after any process a killed run left behind has been dealt with."""
+    if args.command == "ingest":
+        if args.mode:
+            os.environ["CITY_INDEX_MODE"] = args.mode
+        if args.no_resume:
+            os.environ[RESUME_ENV] = "0"
+        if args.dry_run:  # a plan writes nothing: no output folder, no lock
+            print(dry_run(args.year, args.source, args.city))
+            return
     if args.command != "prepare":
         preflight.check_output_home()
     apply_environment_defaults()

@@ -145,3 +145,51 @@ def test_real_landed_data_is_kept_unless_replacing_it_is_asked(home: Path) -> No
             [YEAR],
         ).fetchall()
     assert kind == [("snapshot", True)]
+
+
+def test_ingest_of_one_city_replaces_its_rows_and_keeps_the_others(home: Path) -> None:
+    """`ingest --city beijing` once deleted the other 65 cities' rows of the year."""
+    argv = ["ingest", "--year", str(YEAR), "--source", "hackernews"]
+    assert cli.main(argv) == 0
+    warehouse = os.environ["CITY_INDEX_WAREHOUSE"]
+    with duckdb.connect(warehouse) as con:  # mark Beijing's rows, to see them replaced
+        con.execute("update raw.hackernews_mentions set hits = -1 where city_id = 'beijing'")
+
+    def others() -> tuple[list, list]:
+        with duckdb.connect(warehouse, read_only=True) as con:
+            rows = con.execute(
+                "select * from raw.hackernews_mentions where city_id <> 'beijing' order by all"
+            ).fetchall()
+            responses = con.execute(
+                "select * from raw.api_responses where source = 'hackernews' and not"
+                " list_contains(?, request_key) order by all",
+                [beijing_keys()],
+            ).fetchall()
+        return rows, responses
+
+    def beijing_keys() -> list[str]:
+        with duckdb.connect(warehouse, read_only=True) as con:
+            return [
+                key
+                for (key,) in con.execute(
+                    "select r.request_key from raw.api_responses r join raw.hackernews_mentions"
+                    " m on m.response_sha256 = r.sha256 and m.year = r.year"
+                    " where m.city_id = 'beijing'"
+                ).fetchall()
+            ]
+
+    before = others()
+    assert before[0] and before[1]
+    assert cli.main([*argv, "--city", "beijing"]) == 0
+    assert others() == before
+    with duckdb.connect(warehouse, read_only=True) as con:
+        hits = con.execute(
+            "select list(hits) from raw.hackernews_mentions where city_id = 'beijing'"
+        ).fetchone()[0]
+        cities = con.execute(
+            "select count(distinct city_id), max(cities) from raw.hackernews_mentions,"
+            " raw.landed_batches where source = 'hackernews' and landed_batches.year = ?",
+            [YEAR],
+        ).fetchone()
+    assert hits and all(h >= 0 for h in hits)  # replaced from the snapshot
+    assert cities == (len(load_cities()), 1)

@@ -8,6 +8,7 @@ transaction.
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
+from pydantic import Field
 
 from pipelines.errors import EXIT_CODE_METADATA, USAGE, as_dagster_failure
 from pipelines.index.framework_check import load_framework
@@ -16,13 +17,18 @@ from pipelines.ingest.landing import (
     batch_is_synthetic,
     land_batch,
     landed_kind,
+    not_per_city_message,
+    per_city,
 )
+from pipelines.ingest.plan import plan_source
+from pipelines.ingest.progress import SourceRun, console_shows, source_run
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
 from pipelines.registry import load_cities, unknown_cities_message
 from pipelines.resources import transaction
 from pipelines.settings import FRAMEWORK_CSV, landing_dir
 from pipelines.sources.catalog import SPECS
+from pipelines.sources.http import resolve_mode
 from pipelines.sources.spec import SourceSpec
 
 
@@ -32,6 +38,11 @@ class IngestConfig(dg.Config):
 
     cities: list[str] = []
     replace_real_with_synthetic: bool = False
+    progress: bool | None = Field(
+        default=None,
+        description="Log progress every ~30 s or 10 % and a summary per source: by default "
+        "in live and record mode only (snapshot runs stay quiet).",
+    )
 
 
 def _replace_table(warehouse: DuckDBResource, table: str, frame: pl.DataFrame) -> None:
@@ -90,6 +101,17 @@ def index_framework(warehouse: DuckDBResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=table_metadata({"framework": framework.height}, framework))
 
 
+def _planned_requests(
+    context: dg.AssetExecutionContext, spec: SourceSpec, cities: pl.DataFrame, year: int
+) -> int | None:
+    """The requests the source's plan expects (the progress total), None without a plan."""
+    try:
+        return plan_source(spec, cities, year).requests
+    except Exception as error:  # a broken plan costs the total, not the ingest
+        context.log.warning(f"{spec.name} {year}: no plan ({error}); progress without a total")
+        return None
+
+
 def source_asset_keys(source: str) -> list[dg.AssetKey]:
     return [dg.AssetKey(["raw", table]) for table in SOURCE_TABLES[source]]
 
@@ -123,8 +145,32 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 raise dg.Failure(
                     unknown_cities_message(unknown, cities), metadata={EXIT_CODE_METADATA: USAGE}
                 )
+            if not per_city(source):
+                raise dg.Failure(
+                    not_per_city_message([source]), metadata={EXIT_CODE_METADATA: USAGE}
+                )
             cities = cities.filter(pl.col("id").is_in(config.cities))
-        with as_dagster_failure():  # refused inputs and faults in the user's terms
+        progress = config.progress if config.progress is not None else resolve_mode() != "snapshot"
+        total = _planned_requests(context, spec, cities, year) if progress else None
+
+        # In the UI the run log carries the progress; under the CLI, whatever the CLI shows
+        # itself (bars, the summary block) goes to the run log at debug level only.
+        progress_log = context.log.debug if console_shows("progress") else context.log.info
+
+        def summarise(run: SourceRun) -> None:
+            if not progress:
+                return
+            if console_shows("summary"):
+                context.log.debug(run.summary())
+            else:
+                (context.log.info if run.error is None else context.log.warning)(run.summary())
+
+        with (
+            as_dagster_failure(),  # refused inputs and faults in the user's terms
+            source_run(
+                source, year, total, log=progress_log if progress else None, end=summarise
+            ) as run,
+        ):
             inputs = {}
             if spec.inputs is not None:
                 with warehouse.get_connection() as con:
@@ -136,6 +182,7 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                     con,
                     batch,
                     landing_dir(),
+                    cities=config.cities or None,
                     replace_real_with_synthetic=config.replace_real_with_synthetic,
                 )
         if previous and not previous["synthetic"] and batch_is_synthetic(batch):
@@ -152,6 +199,8 @@ def _source_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             metadata = table_metadata({table: counts.get(table, frame.height)}, frame)
             metadata["responses"] = len(batch.responses)
             metadata["synthetic responses"] = sum(r.synthetic for r in batch.responses)
+            metadata["requests"] = run.done
+            metadata["reused from store"] = run.reused
             yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
     return _ingest

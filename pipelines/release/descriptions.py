@@ -60,11 +60,15 @@ PROVENANCE_DESCRIPTIONS: dict[str, TableDescription] = {
         "from the API (live, record), and whether any of it is synthetic.",
         {
             "source": "Source key: a package of pipelines/sources (named in the report).",
-            "mode": "snapshot (recorded responses), live or record (fetched from the API).",
-            "synthetic": "True when any response of the batch is generated, not measured.",
-            "responses": "Number of responses in the batch.",
-            "landed_at": "When the batch was landed in the warehouse (UTC).",
+            "mode": "snapshot (recorded responses), live or record (fetched from the API); "
+            "modes joined by + (snapshot+record) when some cities were landed in another mode.",
+            "synthetic": "True when any landed response of the source and year is generated, "
+            "not measured.",
+            "responses": "Number of responses landed for the source and year.",
+            "landed_at": "When the latest batch was landed in the warehouse (UTC).",
             "year": "Ingest partition year.",
+            "cities": "Cities the latest batch covered (ingest --city); empty when it covered "
+            "the whole registry.",
         },
     ),
 }

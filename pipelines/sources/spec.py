@@ -28,6 +28,9 @@ POLARS_TYPES: dict[str, pl.DataType] = {
     "BOOLEAN": pl.Boolean,
 }
 
+#: The column of a raw table that holds the registry city id, unless the table says otherwise.
+CITY_COLUMN = "city_id"
+
 #: Columns every landed table ends with: the batch's first response and the partition year.
 RESPONSE_COLUMN = ("response_sha256", "VARCHAR", "sha256 of the response the row was parsed from")
 YEAR_COLUMN = ("year", "INTEGER", "the partition year the row was landed for")
@@ -70,12 +73,21 @@ class RawTable:
     """One raw table: its name, what it holds, its columns (name -> (type, description)) and
     its rules (:class:`RawRules`).
 
-    ``columns`` lists the parsed columns; ``response_sha256`` and ``year`` are appended."""
+    ``columns`` lists the parsed columns; ``response_sha256`` and ``year`` are appended.
+    ``city_column`` holds the registry city of each row (``ingest --city`` replaces only the
+    rows of the cities it fetched); a table without it (None, or no such column, e.g. per
+    country) is replaced whole and refuses ``--city``."""
 
     name: str
     description: str
     columns: Mapping[str, tuple[str, str]]
     rules: RawRules
+    city_column: str | None = CITY_COLUMN
+
+    @property
+    def per_city(self) -> bool:
+        """True when each row belongs to one registry city (``city_column`` is declared)."""
+        return self.city_column is not None and self.city_column in self.columns
 
     def all_columns(self) -> dict[str, tuple[str, str]]:
         name, kind, text = RESPONSE_COLUMN
