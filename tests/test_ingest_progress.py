@@ -191,6 +191,9 @@ def test_dry_run_prints_the_plan_and_touches_nothing(capsys, home, planned, monk
 
     monkeypatch.setattr(locking, "run_lock", no_lock)
     monkeypatch.setattr(cli, "run_job", no_run)
+    import dataclasses
+
+    monkeypatch.setitem(SPECS, "gdelt", dataclasses.replace(SPECS["gdelt"], plan=None))
     code = cli.main(
         ["ingest", "--year", str(YEAR), "--source", "hackernews", "--source", "gdelt",
          "--dry-run", "--mode", "record"]
