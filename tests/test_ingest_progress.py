@@ -318,3 +318,13 @@ def test_the_bars_show_each_source_done_of_total() -> None:
     assert "gdelt 2024" in drawn and "4/10" in drawn and "4 from store" in drawn
     assert "wikidata 2024" in drawn and "1/1" in drawn  # no plan: full once done
     assert [run.source for run in collector.runs] == ["gdelt", "wikidata"]
+
+
+def test_a_plan_that_is_an_estimate_says_so() -> None:
+    """A count known only at fetch time (pagination, titles) is printed as "about", with why."""
+    from pipelines.ingest.plan import SourcePlan, render
+
+    parts = (PlannedRequests("x", 792, 1.0, "about 12 pages per city-year"),)
+    text = render([SourcePlan("social", YEAR, parts)], mode="record", cities=66, resume=True)
+    assert re.search(r"social +about 792 requests", text)
+    assert "an estimate: about 12 pages per city-year" in text

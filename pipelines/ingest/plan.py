@@ -78,10 +78,14 @@ def render(
             lines.append(f"  {plan.source:<{width}}  unknown: this source has no plan yet")
             continue
         clients = ", ".join(
-            f"{p.client} {p.requests} at {_pacing(p)}" for p in plan.parts if p.requests
+            f"{p.client} {p.requests} at {_pacing(p)}"
+            + (f"; an estimate: {p.estimate}" if p.estimate else "")
+            for p in plan.parts
+            if p.requests
         )
+        about = "about " if any(p.estimate for p in plan.parts) else ""
         lines.append(
-            f"  {plan.source:<{width}}  {plan.requests} requests, at least "
+            f"  {plan.source:<{width}}  {about}{plan.requests} requests, at least "
             f"{duration(plan.seconds)}" + (f" ({clients})" if clients else "")
         )
     for source in left_out:
