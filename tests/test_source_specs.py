@@ -54,3 +54,12 @@ def test_every_source_names_itself_to_readers() -> None:
         assert ids <= set(spec.titles), (spec.name, ids - set(spec.titles))
         for title in spec.titles.values():
             assert title.name and title.name_zh and title.description and title.description_zh
+
+
+def test_indicator_models_macro_is_written_from_the_specs() -> None:
+    """The engine's input is the union of the sources' indicator models: the macro listing
+    them is generated, and no indicator model belongs to a source the catalog lacks."""
+    assert dbt_sources.INDICATOR_MODELS_SQL.read_text() == dbt_sources.render_indicator_models()
+    on_disk = {p.stem for p in dbt_sources.INTERMEDIATE_DIR.glob("int_*__indicators.sql")}
+    assert on_disk == set(dbt_sources.indicator_models())
+    assert {name.split("__")[0].removeprefix("int_") for name in on_disk} <= set(SPECS)

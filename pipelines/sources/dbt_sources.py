@@ -1,17 +1,27 @@
-"""The dbt sources of the raw tables, written from the source specs.
+"""The dbt files written from the source specs: the raw tables' sources and the list of the
+sources' indicator models.
 
-`dbt_project/models/staging/_raw__sources.yml` lists every raw table with its columns, types
-and descriptions; tests/test_source_specs.py holds it equal to the specs. After changing a
-spec, rewrite it: `.venv/bin/python -m pipelines.sources.dbt_sources`.
+- `dbt_project/models/staging/_raw__sources.yml` lists every raw table with its columns, types
+  and descriptions.
+- `dbt_project/macros/indicator_models.sql` lists the `int_<source>__indicators` models (one per
+  source that feeds framework indicators, found by that name), in catalog order; the engine's
+  input `int_city_indicators__long` is their union.
+
+tests/test_source_specs.py holds both equal to the specs. After changing a spec or adding an
+indicator model, rewrite them: `.venv/bin/python -m pipelines.sources.dbt_sources`.
 """
 
 from pathlib import Path
 
 import yaml
 
-from pipelines.sources.catalog import raw_tables
+from pipelines.sources.catalog import SPECS, raw_tables
 
-SOURCES_YML = Path(__file__).resolve().parents[2] / "dbt_project/models/staging/_raw__sources.yml"
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+SOURCES_YML = DBT_PROJECT / "models/staging/_raw__sources.yml"
+INDICATOR_MODELS_SQL = DBT_PROJECT / "macros/indicator_models.sql"
+INTERMEDIATE_DIR = DBT_PROJECT / "models/intermediate"
+GENERATED = "Written by pipelines/sources/dbt_sources.py from the source specs: do not edit."
 
 #: Raw tables that belong to no source: the registry, the framework and the bookkeeping.
 OTHER_TABLES = [
@@ -68,9 +78,27 @@ def document() -> dict:
 
 
 def render() -> str:
-    header = "# Written by pipelines/sources/dbt_sources.py from the source specs: do not edit.\n"
+    header = f"# {GENERATED}\n"
     return header + yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def indicator_models() -> list[str]:
+    """The sources' indicator models, in catalog order: `int_<source>__indicators` where the
+    source has one (a source may feed no indicator, e.g. the social follower counts)."""
+    names = [f"int_{name}__indicators" for name in SPECS]
+    return [name for name in names if (INTERMEDIATE_DIR / f"{name}.sql").is_file()]
+
+
+def render_indicator_models() -> str:
+    listed = ", ".join(f"'{name}'" for name in indicator_models())
+    return (
+        f"{{#- {GENERATED} -#}}\n"
+        "{% macro indicator_models() %}\n"
+        f"    {{{{ return([{listed}]) }}}}\n"
+        "{% endmacro %}\n"
+    )
 
 
 if __name__ == "__main__":
     SOURCES_YML.write_text(render(), encoding="utf-8")
+    INDICATOR_MODELS_SQL.write_text(render_indicator_models(), encoding="utf-8")
