@@ -26,7 +26,7 @@ from pipelines.settings import (
     warehouse_path,
 )
 
-SOURCES = tuple(SOURCE_TABLES)  # gdelt, wikimedia, wikidata, worldbank, curated, ...
+SOURCES = tuple(SOURCE_TABLES)  # every source of pipelines/sources/catalog.py, in ingest order
 MODES = ("snapshot", "live", "record")
 #: Set to 0 by `ingest --no-resume`: a record run asks again what an earlier run stored.
 RESUME_ENV = "CITY_INDEX_RECORD_RESUME"
