@@ -25,11 +25,9 @@ from pipelines.settings import (
     apply_environment_defaults,
     warehouse_path,
 )
+from pipelines.sources.http import MODES, RESUME_ENV  # RESUME_ENV=0: `ingest --no-resume`
 
 SOURCES = tuple(SOURCE_TABLES)  # every source of pipelines/sources/catalog.py, in ingest order
-MODES = ("snapshot", "live", "record")
-#: Set to 0 by `ingest --no-resume`: a record run asks again what an earlier run stored.
-RESUME_ENV = "CITY_INDEX_RECORD_RESUME"
 
 
 class CommandFailed(RuntimeError):

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.sources.http import RESUME_ENV
+
 PIPELINE_ENV = ("CITY_INDEX_HOME", "DAGSTER_HOME", "CITY_INDEX_WAREHOUSE", "CITY_INDEX_MODE")
 
 
@@ -31,3 +33,16 @@ def pipeline_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A pipeline home that does not exist yet, in snapshot mode with resuming at its default:
+    a refused command or a dry run must not create it."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("CITY_INDEX_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
+    monkeypatch.setenv("CITY_INDEX_WAREHOUSE", str(home / "warehouse.duckdb"))
+    monkeypatch.setenv("CITY_INDEX_MODE", "snapshot")
+    monkeypatch.delenv(RESUME_ENV, raising=False)
+    return home

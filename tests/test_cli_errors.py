@@ -34,17 +34,6 @@ FRAMEWORK = textwrap.dedent(
 DATA = "uCode,Time,reach,tone\nAAA,2024,1,2\nBBB,2024,3,4\nCCC,2024,5,1\n"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A pipeline home that does not exist yet: a refused command must not create it."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("CITY_INDEX_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-    monkeypatch.setenv("CITY_INDEX_WAREHOUSE", str(home / "warehouse.duckdb"))
-    monkeypatch.setenv("CITY_INDEX_MODE", "snapshot")
-    return home
-
-
 @pytest.fixture(scope="module")
 def manifest() -> None:
     """dagster-dbt reads the manifest when the definitions are imported."""

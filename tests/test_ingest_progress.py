@@ -144,17 +144,6 @@ def test_the_plan_gives_requests_and_time_at_the_pacing_or_says_unknown() -> Non
 # --- the command --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    monkeypatch.setenv("CITY_INDEX_HOME", str(home))
-    monkeypatch.setenv("DAGSTER_HOME", str(home / "dagster_home"))
-    monkeypatch.setenv("CITY_INDEX_WAREHOUSE", str(home / "warehouse.duckdb"))
-    monkeypatch.setenv("CITY_INDEX_MODE", "snapshot")
-    monkeypatch.delenv(cli.RESUME_ENV, raising=False)
-    return home
-
-
 def hackernews_requests(cities, year) -> list[PlannedRequests]:
     """The test's own plan: one request per city and name variant, unpaced (as the fetch)."""
     from pipelines.sources.spec import social_terms
