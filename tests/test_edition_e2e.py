@@ -362,3 +362,32 @@ def test_another_method_moves_the_intervals_and_every_rank_stays_inside(
     assert outside.is_empty(), outside.select("city_id", "rank", "rank_p05", "rank_p95")
     manifest = json.loads((other / "manifest.json").read_text())
     assert manifest["configuration"]["aggregate"] == "gmean"
+
+
+def test_the_ranking_mart_has_a_column_per_pillar_of_the_framework(
+    first_release: Path, tmp_path: Path
+) -> None:
+    """The mart's pillar columns are the framework's: a copy of the warehouse whose framework
+    gains a fourth pillar, rebuilt by dbt, has its column after the others (file order)."""
+    import shutil
+
+    from pipelines.index.dbt_runner import run_dbt
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(Path(first_release).parents[2] / "warehouse.duckdb", warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into raw.framework (position, level, icode, iname, direction, weight, parent,"
+            " type) select max(position) + 1, '2', 'culture', 'Culture', '1', '1', 'index',"
+            " 'Aggregate' from raw.framework"
+        )
+    run_dbt(
+        "run",
+        warehouse=warehouse,
+        dbt_vars={"year_from": YEAR, "year_to": YEAR},
+        select="stg_framework__indicators mart_city_ranking",
+        target_path=tmp_path / "target",
+    )
+    with duckdb.connect(str(warehouse)) as con:  # dbt's in-process connection is read-write
+        columns = [row[0] for row in con.execute("describe marts.mart_city_ranking").fetchall()]
+    assert columns[columns.index("media") :][:4] == ["media", "social", "economy", "culture"]
