@@ -17,7 +17,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.resources import transaction
 from pipelines.sources.catalog import SPECS, raw_tables
 from pipelines.sources.http import resolve_mode
 from pipelines.sources.spec import SourceBatch
@@ -209,6 +208,8 @@ def land_batch(
     paths = write_bodies(batch, Path(landing_dir))
     responses = _responses_frame(batch, paths)
     counts: dict[str, int] = {}
+    from pipelines.resources import transaction  # Dagster: imported when landing runs
+
     with transaction(con):
         for table in expected:
             con.execute(f"DELETE FROM {SCHEMA}.{table} WHERE year = ?", [batch.year])
