@@ -234,7 +234,11 @@ def load_inputs(
     wide: pl.DataFrame,
     groups: pl.DataFrame,
 ) -> None:
-    """The compute sources of the engine models: framework, long data and groups."""
+    """The compute sources of the engine models: framework, long data and groups.
+
+    The long data is the complete grid eng_input reads as it is: wide holds exactly the
+    framework's indicators and one row per unit and year (read_data checks both), unpivoted
+    with its nulls."""
     con.execute("create schema compute")
     for name, frame in (("framework", framework), ("groups", groups)):
         con.register("incoming", frame.to_arrow())

@@ -1,13 +1,19 @@
-{#- Long input: one row per unit, year and level-1 indicator, missing values as null. -#}
-with data as (
+{#- Long input: one row per unit, year and level-1 indicator, missing values as null.
+    compute's source is already that grid (load_inputs unpivots the checked iData: one row per
+    unit and year, every indicator column, nulls included), so it is read as it is, through a
+    view: the grid's join and a copy of every value cost a 5,000 x 20 panel about 3 s. The
+    city's long data has no row for a value it lacks: the grid is made here, and kept as a
+    table because eng_screened and eng_imputed both read it. -#}
 {% if var('engine_input') == 'compute' %}
-    select unit_code, cast(year as integer) as year, icode, cast(value as double) as value
-    from {{ source('compute', 'data') }}
+{{ config(materialized='view') }}
+select unit_code, cast(year as integer) as year, icode, cast(value as double) as value
+from {{ source('compute', 'data') }}
 {% else %}
+{{ config(materialized='table') }}
+with data as (
     select unit_code, year, icode, value
     from {{ ref('int_city_indicators__long') }}
     where {{ in_build_years() }}
-{% endif %}
 ),
 indicators as (
     select icode from {{ ref('eng_framework') }} where level = 1
@@ -20,3 +26,4 @@ from units as u
 cross join indicators as i
 left join data as d
     on d.unit_code = u.unit_code and d.year = u.year and d.icode = i.icode
+{% endif %}
