@@ -1,13 +1,15 @@
 {#- Long input: one row per unit, year and level-1 indicator, missing values as null.
-    compute's source is already that grid (load_inputs unpivots the checked iData: one row per
-    unit and year, every indicator column, nulls included), so it is read as it is, through a
-    view: the grid's join and a copy of every value cost a 5,000 x 20 panel about 3 s. The
-    city's long data has no row for a value it lacks: the grid is made here, and kept as a
-    table because eng_screened and eng_imputed both read it. -#}
+    compute's source is the checked iData, wide: one row per unit and year and one column per
+    indicator, so unpivoting it with its nulls gives that grid; through a view, since the
+    grid's join and a copy of every value cost a 5,000 x 20 panel about 3 s. (No name is
+    spliced: every column but the two keys.) The city's long data has no row for a value it
+    lacks: the grid is made here, and kept as a table because eng_screened and eng_imputed
+    both read it. -#}
 {% if var('engine_input') == 'compute' %}
 {{ config(materialized='view') }}
 select unit_code, cast(year as integer) as year, icode, cast(value as double) as value
 from {{ source('compute', 'data') }}
+unpivot include nulls (value for icode in (columns(* exclude (unit_code, year))))
 {% else %}
 {{ config(materialized='table') }}
 with data as (
