@@ -19,12 +19,13 @@ import polars as pl
 from pipelines.index.compute import (
     ENGINE_SETTINGS,
     EngineConfig,
+    engine_connection,
     load_inputs,
     read_data,
     read_framework,
     write_csv_stream,
 )
-from pipelines.index.engine_sql import compiled_engine, run_engine
+from pipelines.index.engine_sql import cached_engine, compiled_engine, run_engine
 
 
 def peak_mb() -> float:
@@ -60,18 +61,20 @@ def profile_compute(
             "group_value": pl.String,
         }
     )
-    with duckdb.connect(str(warehouse)) as con:
-        load_inputs(con, framework, wide, groups)
-    del wide
-    phase("load_scratch_duckdb", t0)
-    t0 = time.perf_counter()
-    nodes = compiled_engine(warehouse, {"engine_input": "compute", **config.dbt_vars()}, work)
+    dbt_vars = {"engine_input": "compute", **config.dbt_vars()}
+    nodes = cached_engine(dbt_vars, work)
+    if nodes is None:
+        with duckdb.connect(str(warehouse)) as con:
+            load_inputs(con, framework, wide, groups)
+        nodes = compiled_engine(warehouse, dbt_vars, work)
     phase("compiled_engine (dbt compile on first use)", t0)
     models: dict[str, float] = {}
     t0 = time.perf_counter()
-    with duckdb.connect(str(warehouse)) as con:
-        for setting, value in ENGINE_SETTINGS.items():
-            con.execute(f"set {setting} = {value}")
+    with engine_connection(warehouse, work / "spill") as con:
+        load_inputs(con, framework, wide, groups)
+        del wide
+        phase("load_duckdb_in_memory", t0)
+        t0 = time.perf_counter()
         run_engine(con, nodes, models)
         phase("run_engine_models", t0)
         t0 = time.perf_counter()

@@ -13,10 +13,12 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-import dagster as dg
-from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
-from dagster._utils.log import create_console_logger
+# Dagster is imported where a run needs it, not here: `city-index compute` imports this module
+# and never starts a Dagster run (the import costs it about 0.4 s). definitions.py gets
+# run_console through the module __getattr__ below.
+LOG_RECORD_METADATA_ATTR = "dagster_meta"  # dagster._core.log_manager's name, checked in tests
 
 _verbose = False
 
@@ -47,13 +49,11 @@ def _not_a_failure(record: logging.LogRecord) -> bool:
     return not (event.is_failure or record.levelno >= logging.ERROR)
 
 
-@dg.logger(
-    config_schema={"log_level": dg.Field(str, is_required=False, default_value="INFO")},
-    description="One line per message, no tracebacks (the full log is in the run).",
-)
-def run_console(init_context: dg.InitLoggerContext) -> logging.Logger:
-    level = init_context.logger_config["log_level"].upper()
+def _console_logger(log_level: str) -> logging.Logger:
+    level = log_level.upper()
     if _verbose:
+        from dagster._utils.log import create_console_logger
+
         return create_console_logger("dagster", level)
     logger = logging.Logger("city_index.run", level)
     handler = logging.StreamHandler(sys.stderr)
@@ -61,6 +61,28 @@ def run_console(init_context: dg.InitLoggerContext) -> logging.Logger:
     handler.addFilter(_not_a_failure)
     logger.addHandler(handler)
     return logger
+
+
+def _make_run_console() -> Any:
+    """The Dagster logger definition (built on first use, with Dagster imported then)."""
+    import dagster as dg
+
+    @dg.logger(
+        config_schema={"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+        description="One line per message, no tracebacks (the full log is in the run).",
+    )
+    def run_console(init_context: dg.InitLoggerContext) -> logging.Logger:
+        return _console_logger(init_context.logger_config["log_level"])
+
+    return run_console
+
+
+def __getattr__(name: str) -> Any:
+    """`run_console`, made once on first access (PEP 562), so importing this module is light."""
+    if name == "run_console":
+        globals()[name] = _make_run_console()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @contextmanager

@@ -99,20 +99,29 @@ def engine_nodes(manifest: dict[str, Any]) -> list[EngineNode]:
     return ordered
 
 
+def cached_engine(dbt_vars: dict[str, object], workspace: Path) -> list[EngineNode] | None:
+    """The engine dbt compiled earlier for these vars and this project version, or None."""
+    cache = workspace / CACHE_FILE
+    if not cache.exists():
+        return None
+    cached = json.loads(cache.read_text())
+    if cached.get("fingerprint") != project_fingerprint(dbt_vars):
+        return None
+    return [
+        EngineNode(**{**node, "depends_on": tuple(node["depends_on"])}) for node in cached["nodes"]
+    ]
+
+
 def compiled_engine(
     warehouse: Path, dbt_vars: dict[str, object], workspace: Path
 ) -> list[EngineNode]:
     """The compiled engine for these vars: from the cache, or compiled by dbt now (the
     warehouse must hold the compute sources and be closed, since dbt opens it)."""
+    cached = cached_engine(dbt_vars, workspace)
+    if cached is not None:
+        return cached
     fingerprint = project_fingerprint(dbt_vars)
     cache = workspace / CACHE_FILE
-    if cache.exists():
-        cached = json.loads(cache.read_text())
-        if cached.get("fingerprint") == fingerprint:
-            return [
-                EngineNode(**{**node, "depends_on": tuple(node["depends_on"])})
-                for node in cached["nodes"]
-            ]
     from pipelines.index.dbt_runner import run_dbt
 
     target = workspace / "target"

@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines.resources import transaction
 from pipelines.sources.catalog import SPECS, raw_tables
 from pipelines.sources.http import MODES, resolve_mode
 from pipelines.sources.spec import SourceBatch
@@ -291,6 +290,8 @@ def land_batch(
     paths = write_bodies(batch, Path(landing_dir))
     responses = _responses_frame(batch, paths)
     counts: dict[str, int] = {}
+    from pipelines.resources import transaction  # Dagster: imported when landing runs
+
     with transaction(con):
         replaced = _city_rows_responses(con, expected, batch.year, cities)
         for table, frame in frames.items():
