@@ -372,3 +372,21 @@ def test_the_key_never_reaches_the_http_logs(caplog):
         thread.join()
     assert "/2.3/search/advanced" in caplog.text  # urllib3 did log the request line
     assert "k3y" not in caplog.text and "key=***" in caplog.text
+
+
+def test_an_unreachable_api_is_named_by_its_cause_and_its_url_once() -> None:
+    """A refused connection (a real local port nobody listens on) fails with the innermost
+    cause in a few words, not urllib3's message repeating the URL (which cut the cause off)."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]  # closed again when the block ends: nobody listens
+    config = HackerNewsClient.default_config(retries=1, backoff_factor=0.01).with_overrides(
+        base_url=f"http://127.0.0.1:{port}", min_interval=0.0
+    )
+    client = HackerNewsClient(config, "live")
+    with pytest.raises(SourceError) as info:
+        client.get("/api/v1/search", {"query": '"Xi\'an"', "tags": "story"})
+    message = str(info.value)
+    assert "unreachable after" in message and "1 retries" in message
+    assert "connection refused" in message.lower()
+    assert message.count(f"127.0.0.1:{port}") == 1, message
+    assert "Max retries exceeded" not in message and "ConnectionPool" not in message, message

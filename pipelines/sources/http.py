@@ -40,6 +40,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
@@ -577,7 +578,7 @@ class SourceClient:
             try:
                 response = self.session.get(send_url, headers=headers, timeout=timeout)
             except requests.RequestException as exc:
-                failure = SourceError(self.source, url, None, scrub(_one_line(exc), secrets))
+                failure = SourceError(self.source, url, None, scrub(network_reason(exc), secrets))
                 wait: float | None = None
                 answered = False
             else:
@@ -702,6 +703,22 @@ def _bearer_tokens(headers: Mapping[str, str]) -> list[str]:
 
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:300]
+
+
+def network_reason(error: BaseException) -> str:
+    """Why a request got no answer, in the words of its innermost cause (``Failed to resolve
+    'api.example.org'``, ``Connection refused``, ``Read timed out``): requests and urllib3 wrap
+    it in messages that repeat the URL, which the error already names once."""
+    cause = error
+    for _ in range(10):  # requests -> MaxRetryError -> NewConnectionError -> ...
+        inner = getattr(cause, "reason", None)
+        if not isinstance(inner, BaseException) and cause.args:
+            inner = cause.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        cause = inner
+    text = re.sub(r"^\w+\(host='[^']*', port=\d+\): ", "", _one_line(cause))
+    return text or type(cause).__name__
 
 
 def chunks(items: Iterable[str], size: int) -> list[list[str]]:
