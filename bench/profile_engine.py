@@ -18,6 +18,7 @@ import polars as pl
 
 from pipelines.index.compute import (
     ENGINE_SETTINGS,
+    SCORES_ORDER,
     EngineConfig,
     engine_connection,
     load_inputs,
@@ -80,7 +81,7 @@ def profile_compute(
         t0 = time.perf_counter()
         scores = con.sql(
             "select unit_code, year, icode, level, value, rank from engine.eng_scores"
-            " order by year, level, icode, unit_code"
+            f" order by {SCORES_ORDER}"
         )
         write_csv_stream(scores.to_arrow_reader(), work / "scores.csv")
     phase("sort_and_write_scores_csv", t0)

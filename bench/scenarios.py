@@ -115,7 +115,7 @@ def uncertainty(n_reps: int, repeats: int) -> dict:
 
 
 def edition(work: Path, year: int, reps: int, replications: int = 1000) -> dict:
-    """`city-index release` (subprocess, history ingested first) vs `dbt build` (subprocess,
+    """`city-index release` (subprocess, every year ingested first) vs `dbt build` (subprocess,
     same vars, persistent target so partial parsing works as for a person at a shell) plus the
     GX checkpoint on the same frames; alternating, medians."""
     from pipelines.settings import FIRST_YEAR
@@ -130,8 +130,12 @@ def edition(work: Path, year: int, reps: int, replications: int = 1000) -> dict:
     }
     prepare = run_child([CITY_INDEX, "prepare"], env=env)  # the manifest dagster-dbt loads
     started = time.perf_counter()
+    # Every year, the edition's own included, is landed first (untimed, as a user's `ingest`
+    # run): since `release` ingests only the years it finds missing, a timed edition then does
+    # what the bare build it is compared with does, no ingest.
     run_child(
-        [PY, "-m", "bench.edition_worker", "ingest", *map(str, range(FIRST_YEAR, year))], env=env
+        [PY, "-m", "bench.edition_worker", "ingest", *map(str, range(FIRST_YEAR, year + 1))],
+        env=env,
     )
     ingest_s = time.perf_counter() - started
     release = [CITY_INDEX, "release", "--year", str(year), "--replications", str(replications)]
@@ -174,7 +178,7 @@ def edition(work: Path, year: int, reps: int, replications: int = 1000) -> dict:
         "replications": replications,
         "reps": reps,
         "prepare_s": round(prepare.seconds, 2),
-        "ingest_history_s": round(ingest_s, 2),
+        "ingest_every_year_s": round(ingest_s, 2),
         "first_edition_s": round(first.seconds, 2),
         "edition_s": round(edition_s, 2),
         "bare_dbt_build_s": round(median(dbt_s), 2),

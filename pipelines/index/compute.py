@@ -28,6 +28,10 @@ from pipelines.settings import output_home
 # (without it a 5,000 x 20 panel peaked at 1.7 GB; bench/README.md has the curve).
 ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'400MB'"}
 
+# The order of scores.csv: year, level, code, unit. eng_scores numbers codes and units in the
+# order of their text, so sorting on the numbers gives the text's order, on integers.
+SCORES_ORDER = "year, level, code_id, unit_id"
+
 NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
 
 #: A compute input is malformed; the message names the file, row and column (exit code 3).
@@ -318,7 +322,7 @@ def compute(
                     "select unit_code as uCode,"
                     " case when ? then cast(year as varchar) end as Time,"
                     " icode as iCode, level as Level, value, cast(rank as bigint) as rank"
-                    " from engine.eng_scores order by year, level, icode, unit_code",
+                    f" from engine.eng_scores order by {SCORES_ORDER}",
                     params=[has_time],
                 )
                 write_csv_stream(scores.to_arrow_reader(), partial)
