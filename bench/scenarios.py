@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from bench.compare import compare_scores
+from bench.edition_worker import HISTORY_BUILD_RUN
 from bench.generate import (
     ASEM_DATA,
     ASEM_META,
@@ -188,7 +189,9 @@ def edition(work: Path, year: int, reps: int, replications: int = 1000) -> dict:
         "runs": {"edition_s": editions, "bare_s": bares},
         "edition_peak_rss_mb": round(first.peak_rss_mb, 1),
         "last_edition_steps_s": steps,
+        # Outside the edition run's steps and outside the history build run before it.
         "last_edition_outside_steps_s": round(overhead, 2),
+        "last_edition_history_build_s": steps.get(HISTORY_BUILD_RUN),
         "like_for_like_ratio": round((like + overhead) / bare_s, 2) if like else None,
     }
 
