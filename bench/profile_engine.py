@@ -23,7 +23,7 @@ from pipelines.index.compute import (
     load_inputs,
     read_data,
     read_framework,
-    write_csv_stream,
+    write_scores,
 )
 from pipelines.index.engine_sql import cached_engine, compiled_engine, run_engine
 
@@ -78,11 +78,7 @@ def profile_compute(
         run_engine(con, nodes, models)
         phase("run_engine_models", t0)
         t0 = time.perf_counter()
-        scores = con.sql(
-            "select unit_code, year, icode, level, value, rank from engine.eng_scores"
-            " order by year, level, icode, unit_code"
-        )
-        write_csv_stream(scores.to_arrow_reader(), work / "scores.csv")
+        write_scores(con, work / "scores.csv", True)
     phase("sort_and_write_scores_csv", t0)
     return {
         "phases": phases,

@@ -68,7 +68,7 @@ def test_direct_run_makes_the_tables_dbt_run_makes(tmp_path: Path, treat: str) -
     nodes = compiled_engine(direct, dbt_vars, tmp_path / "direct")
     with duckdb.connect(str(direct)) as con:
         run_engine(con, nodes)
-    tables = ("eng_scores", "eng_treatment", "eng_treated", "eng_screened")
+    tables = ("eng_scores", "eng_ranked", "eng_treatment", "eng_treated", "eng_screened")
     made = {}
     for name, warehouse in (("dbt", by_dbt), ("direct", direct)):
         with duckdb.connect(str(warehouse)) as con:  # table names are fixed, not data
@@ -86,8 +86,8 @@ def test_the_compiled_engine_follows_vars_and_project_files(tmp_path: Path) -> N
     assert project_fingerprint(base) != project_fingerprint(other)
     warehouse = scratch_with_inputs(tmp_path)
     nodes = compiled_engine(warehouse, base, tmp_path)
-    scores = next(n for n in nodes if n.name == "eng_scores")
-    assert "rank() over" in scores.code
+    ranked = next(n for n in nodes if n.name == "eng_ranked")
+    assert "rank() over" in ranked.code
     cached = (tmp_path / "engine_sql.json").read_text()
     assert compiled_engine(warehouse, base, tmp_path) == nodes  # from the cache
     zscore = compiled_engine(warehouse, other, tmp_path)

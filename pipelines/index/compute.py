@@ -28,6 +28,10 @@ from pipelines.settings import output_home
 # (without it a 5,000 x 20 panel peaked at 1.7 GB; bench/README.md has the curve).
 ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'400MB'"}
 
+# The order of scores.csv: year, level, code, unit. eng_codes and eng_units number codes and
+# units in the order of their text, so sorting on the numbers gives the text's order.
+SCORES_ORDER = "year, level, code_id, unit_id"
+
 NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
 
 #: A compute input is malformed; the message names the file, row and column (exit code 3).
@@ -228,6 +232,42 @@ def write_csv_stream(batches: pa.RecordBatchReader, path: Path) -> None:
             writer.write_batch(batch)
 
 
+def write_scores(con: duckdb.DuckDBPyConnection, path: Path, has_time: bool) -> None:
+    """scores.csv from the engine's numbered rows (eng_ranked), sorted on the numbers and named
+    as they are written: unit and code columns are dictionary arrays over eng_units and
+    eng_codes (whose numbers run 1, 2, ... in the order of the text), so neither a join nor
+    6 million strings are made; pyarrow writes a dictionary column as its text, the same bytes
+    as the named rows (bench/README.md)."""
+    units = con.sql("select unit_code from engine.eng_units order by unit_id").to_arrow_table()
+    codes = con.sql("select icode from engine.eng_codes order by code_id").to_arrow_table()
+    unit_names = units.column(0).combine_chunks()
+    code_names = codes.column(0).combine_chunks()
+    rows = con.sql(
+        "select cast(unit_id - 1 as integer) as unit_index,"
+        " case when ? then cast(year as varchar) end as Time,"
+        " cast(code_id - 1 as integer) as code_index, cast(level as integer) as Level, value,"
+        f" cast(rank as bigint) as rank from engine.eng_ranked order by {SCORES_ORDER}",
+        params=[has_time],
+    ).to_arrow_reader()
+    schema = pa.schema(
+        [
+            ("uCode", pa.dictionary(pa.int32(), pa.string())),
+            ("Time", pa.string()),
+            ("iCode", pa.dictionary(pa.int32(), pa.string())),
+            ("Level", pa.int32()),
+            ("value", pa.float64()),
+            ("rank", pa.int64()),
+        ]
+    )
+
+    def named(batch: pa.RecordBatch) -> pa.RecordBatch:
+        unit = pa.DictionaryArray.from_arrays(batch.column(0), unit_names)
+        code = pa.DictionaryArray.from_arrays(batch.column(2), code_names)
+        return pa.record_batch([unit, batch.column(1), code, *batch.columns[3:]], schema=schema)
+
+    write_csv_stream(pa.RecordBatchReader.from_batches(schema, map(named, rows)), path)
+
+
 def load_inputs(
     con: duckdb.DuckDBPyConnection,
     framework: pl.DataFrame,
@@ -314,14 +354,7 @@ def compute(
                 load_inputs(con, framework, wide, groups)
                 del wide  # the input frame is in DuckDB now
                 run_engine(con, nodes)
-                scores = con.sql(
-                    "select unit_code as uCode,"
-                    " case when ? then cast(year as varchar) end as Time,"
-                    " icode as iCode, level as Level, value, cast(rank as bigint) as rank"
-                    " from engine.eng_scores order by year, level, icode, unit_code",
-                    params=[has_time],
-                )
-                write_csv_stream(scores.to_arrow_reader(), partial)
+                write_scores(con, partial, has_time)
             partial.replace(target)
         finally:
             warehouse.unlink(missing_ok=True)
