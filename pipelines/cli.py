@@ -25,7 +25,7 @@ from pipelines.settings import (
     apply_environment_defaults,
     warehouse_path,
 )
-from pipelines.sources.http import MODES, RESUME_ENV  # RESUME_ENV=0: `ingest --no-resume`
+from pipelines.sources.http import MODES, RESUME_ENV, resume_enabled
 
 SOURCES = tuple(SOURCE_TABLES)  # every source of pipelines/sources/catalog.py, in ingest order
 
@@ -182,7 +182,7 @@ def summary_lines(runs, sources: Sequence[str], year: int) -> list[str]:
         if s not in ran
     ]
     stopped = any(run.error for run in runs) or len(ran) < len(sources)
-    if stopped and resolve_mode() == "record" and os.environ.get(RESUME_ENV) != "0":
+    if stopped and resolve_mode() == "record" and resume_enabled():
         lines.append("run the same command again to go on: responses already stored are reused")
     return lines
 
@@ -243,7 +243,7 @@ def dry_run(year: int, requested: Sequence[str] | None, cities: Sequence[str]) -
         plans,
         mode=resolve_mode(),
         cities=registry.height,
-        resume=os.environ.get(RESUME_ENV) != "0",
+        resume=resume_enabled(),
         left_out=left_out,
     )
 
