@@ -13,11 +13,10 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines import arguments, console, errors, preflight
-from pipelines.ingest.landing import SOURCE_TABLES, not_per_city_message, per_city
 from pipelines.method_options import add_method_options, method_from_args
 from pipelines.settings import (
     FIRST_YEAR,
@@ -25,9 +24,39 @@ from pipelines.settings import (
     apply_environment_defaults,
     warehouse_path,
 )
-from pipelines.sources.http import MODES, RESUME_ENV, resume_enabled
 
-SOURCES = tuple(SOURCE_TABLES)  # every source of pipelines/sources/catalog.py, in ingest order
+
+def all_sources() -> tuple[str, ...]:
+    """Every source of pipelines/sources/catalog.py, in ingest order.
+
+    Imported on use: the sources bring their HTTP stack, which `compute` never needs (about
+    0.1 s of every command)."""
+    from pipelines.ingest.landing import SOURCE_TABLES
+
+    return tuple(SOURCE_TABLES)
+
+
+def http_modes() -> tuple[str, ...]:
+    from pipelines.sources.http import MODES
+
+    return MODES
+
+
+class LazyChoices(Sequence):
+    """argparse choices loaded the first time argparse checks a value or prints help."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+
+    @functools.cached_property
+    def _values(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    def __getitem__(self, index):
+        return self._values[index]
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class CommandFailed(RuntimeError):
@@ -154,7 +183,9 @@ def ingest_sources(
     """The sources an ingest runs, and those ``--city`` leaves as landed: without --source, a
     narrowed ingest runs every source whose rows are per city; a source named with --source
     that is not per city is refused (its whole year would be replaced by a few cities')."""
-    chosen = list(dict.fromkeys(requested or SOURCES))
+    from pipelines.ingest.landing import not_per_city_message, per_city
+
+    chosen = list(dict.fromkeys(requested or all_sources()))
     if not cities:
         return chosen, []
     not_per_city = [s for s in chosen if not per_city(s)]
@@ -172,7 +203,7 @@ def shows_progress(progress: bool | None) -> bool:
 
 def summary_lines(runs, sources: Sequence[str], year: int) -> list[str]:
     """One line per source: what its run did, or that it did not run."""
-    from pipelines.sources.http import resolve_mode
+    from pipelines.sources.http import resolve_mode, resume_enabled
 
     lines = [run.summary() for run in runs]
     ran = {run.source for run in runs}
@@ -189,7 +220,7 @@ def summary_lines(runs, sources: Sequence[str], year: int) -> list[str]:
 
 def ingest(
     year: int,
-    sources: Sequence[str] = SOURCES,
+    sources: Sequence[str] | None = None,
     cities: Sequence[str] = (),
     *,
     replace_real_with_synthetic: bool = False,
@@ -197,12 +228,13 @@ def ingest(
 ) -> None:
     """Ingest the sources for the year in one run; with ``progress`` (by default in live and
     record mode) a bar per source on a terminal and a summary line per source at the end,
-    also when the run stops."""
+    also when the run stops. ``sources`` None: every source."""
     import dagster as dg
 
     from pipelines.ingest import progress_bars
     from pipelines.ingest.assets import source_asset_keys
 
+    sources = all_sources() if sources is None else sources
     selection = [dg.AssetKey(["raw", "cities"]), dg.AssetKey(["raw", "framework"])]
     for source in sources:
         selection += source_asset_keys(source)
@@ -232,7 +264,7 @@ def dry_run(year: int, requested: Sequence[str] | None, cities: Sequence[str]) -
     from pipelines.ingest.plan import plan_source, render
     from pipelines.registry import load_cities
     from pipelines.sources.catalog import SPECS
-    from pipelines.sources.http import resolve_mode
+    from pipelines.sources.http import resolve_mode, resume_enabled
 
     sources, left_out = ingest_sources(requested, cities)
     registry = load_cities()
@@ -255,10 +287,11 @@ def ensure_landed(years: Sequence[int]) -> None:
     back: the command stops and says what to ingest."""
     from pipelines.sources.http import resolve_mode
 
+    sources = all_sources()
     missing = {
-        year: [s for s in SOURCES if s not in landed]
+        year: [s for s in sources if s not in landed]
         for year, landed in landed_sources(years).items()
-        if set(SOURCES) - landed
+        if set(sources) - landed
     }
     if not missing:
         return
@@ -371,9 +404,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest_parser = command("ingest", "fetch and land sources for one year")
     ingest_parser.add_argument("--year", type=arguments.year, required=True)
-    ingest_parser.add_argument("--source", choices=SOURCES, action="append")
+    ingest_parser.add_argument(
+        "--source",
+        choices=LazyChoices(all_sources),
+        metavar="SOURCE",
+        action="append",
+        help="one of %(choices)s; repeat for several (default: every source)",
+    )
     ingest_parser.add_argument("--city", action="append", default=[], help="a registry id")
-    ingest_parser.add_argument("--mode", choices=MODES, default=None)
+    ingest_parser.add_argument(
+        "--mode",
+        choices=LazyChoices(http_modes),
+        metavar="MODE",
+        default=None,
+        help="%(choices)s (default: CITY_INDEX_MODE, else snapshot)",
+    )
     ingest_parser.add_argument(
         "--replace-real-with-synthetic",
         action="store_true",
@@ -482,6 +527,8 @@ def run_command(args: argparse.Namespace) -> None:
         if args.mode:
             os.environ["CITY_INDEX_MODE"] = args.mode
         if args.no_resume:
+            from pipelines.sources.http import RESUME_ENV
+
             os.environ[RESUME_ENV] = "0"
         if args.dry_run:  # a plan writes nothing: no output folder, no lock
             print(dry_run(args.year, args.source, args.city))

@@ -42,7 +42,7 @@ def test_cli_choices_and_ingest_assets_are_the_specs() -> None:
     from pipelines import cli
     from pipelines.ingest.assets import SOURCE_ASSETS
 
-    assert tuple(SPECS) == cli.SOURCES
+    assert tuple(SPECS) == cli.all_sources()
     assert [a.op.name for a in SOURCE_ASSETS] == [f"ingest_{name}" for name in SPECS]
 
 
