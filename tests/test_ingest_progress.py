@@ -22,7 +22,7 @@ from pipelines.ingest.plan import SourcePlan, duration, render
 from pipelines.ingest.progress import PeriodicLog, SourceRun, observing, source_run
 from pipelines.sources.catalog import SPECS
 from pipelines.sources.events import RequestEvent, notify
-from pipelines.sources.http import SnapshotStore
+from pipelines.sources.http import RESUME_ENV, SnapshotStore
 from pipelines.sources.spec import PlannedRequests
 
 YEAR = 2024
@@ -227,7 +227,7 @@ def test_no_resume_reaches_the_record_run(capsys, home, planned):
          "--no-resume", "--dry-run"]
     )  # fmt: skip
     assert code == 0
-    assert os.environ[cli.RESUME_ENV] == "0"
+    assert os.environ[RESUME_ENV] == "0"
     assert "asks every request again" in capsys.readouterr().out
 
 
