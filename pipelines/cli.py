@@ -319,13 +319,17 @@ def release(
     history_from: int = FIRST_YEAR,
     refresh: bool = False,
     method=None,
+    rebuild_history: bool = False,
 ) -> Path:
     """Build, validate and release the edition of `year` from the raw data already landed.
 
     The years before it (from `history_from`) are built first in one run, with the same
     method (a pipelines.index.method.MethodConfig; None = the defaults), so the change on the
     year before and the leaders' history come from the same code; `refresh` ingests the
-    edition year again first (in the mode in force)."""
+    edition year again first (in the mode in force). History years the build ledger shows
+    built with the same method, code and data are not rebuilt (pipelines/index/build_ledger.py),
+    unless `rebuild_history`."""
+    from pipelines.index import build_ledger
     from pipelines.index.method import MethodConfig
 
     method = method or MethodConfig()
@@ -336,11 +340,35 @@ def release(
         "index_analysis": {"config": {"replications": replications}},
         "city_index_models": {"config": method.as_dict()},
     }
+    expected = build_ledger.release_fingerprints(
+        warehouse_path(), range(history_from, year + 1), method=method, replications=replications
+    )
     if history_from < year:
-        print(f"building history {history_from}-{year - 1}", file=sys.stderr)
-        run_job("build", range(history_from, year), run_config={"ops": build_config})
+        history = {y: expected[y] for y in range(history_from, year)}
+        state = build_ledger.check_history(warehouse_path(), history, method=method)
+        span = f"{history_from}-{year - 1}"
+        if state.up_to_date and not rebuild_history:
+            print(
+                f"history {span} up to date (built by {state.describe_current()} with the "
+                "same method, code and data): not rebuilt (--rebuild-history to force)",
+                file=sys.stderr,
+            )
+        else:
+            # Years are rebuilt from the first stale one on: a year's marts read only its own
+            # raw rows, but its analysis reads the previous year's ranking.
+            first = history_from if rebuild_history else state.stale[0]
+            why = (
+                "--rebuild-history"
+                if rebuild_history
+                else f"{state.stale[0]}: no record of a build with this method, code and data"
+            )
+            print(f"building history {first}-{year - 1} ({why})", file=sys.stderr)
+            result = run_job("build", range(first, year), run_config={"ops": build_config})
+            rebuilt = {y: history[y] for y in range(first, year)}
+            build_ledger.record_built(warehouse_path(), rebuilt, result.run_id)
     run_config = {"ops": {"annual_release": {"config": {"edition": edition}}, **build_config}}
     result = run_job("annual_edition", [year], run_config=run_config)
+    build_ledger.record_built(warehouse_path(), {year: expected[year]}, result.run_id)
     materialization = result.asset_materializations_for_node("annual_release")[-1]
     metadata = materialization.metadata
     print(metadata["message"].value, file=sys.stderr)
@@ -399,6 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ingest the edition year again first (in the mode in force); by default the "
         "release uses the data already landed",
+    )
+    release_parser.add_argument(
+        "--rebuild-history",
+        action="store_true",
+        help="rebuild every year before --year; by default years the warehouse's build "
+        "ledger shows built with the same method, code and data are not rebuilt",
     )
     add_method_options(release_parser)
 
@@ -495,7 +529,14 @@ def dispatch(args: argparse.Namespace) -> None:
     if args.command == "release":
         method = method_from_args(args)
         print(
-            release(args.year, args.edition, args.replications, refresh=args.refresh, method=method)
+            release(
+                args.year,
+                args.edition,
+                args.replications,
+                refresh=args.refresh,
+                method=method,
+                rebuild_history=args.rebuild_history,
+            )
         )
     elif args.command == "ingest":
         sources, left = ingest_sources(args.source, args.city)

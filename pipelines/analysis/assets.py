@@ -15,6 +15,7 @@ from pipelines.analysis.uncertainty import (
     monte_carlo_ranks,
     sensitivity_indices,
 )
+from pipelines.index import build_ledger
 from pipelines.index.method import read_method
 from pipelines.metadata import markdown_preview
 from pipelines.partitions import run_years, yearly_partitions
@@ -199,6 +200,7 @@ def index_analysis(
 ) -> dg.MaterializeResult:
     years = run_years(context)
     with warehouse.get_connection() as con:
+        build_ledger.invalidate(con, years)  # no longer known current once replaced
         for year in years:
             last = analyse_year(con, year, config)
             replace_year(con, year, last)
