@@ -27,7 +27,7 @@ import json
 import platform
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -49,20 +49,9 @@ RAW_SCHEMA = "raw"
 # Normalisations that pool the years: a build of any year recomputes every year (dbt's
 # build_year_from()), so no history year is independent of the others.
 POOLED_NORMALISATIONS = ("minmax_panel",)
-# Libraries whose version can change a built number or whether a build passes.
-VERSIONED_PACKAGES = (
-    "duckdb",
-    "dbt-core",
-    "dbt-duckdb",
-    "dagster",
-    "dagster-dbt",
-    "polars",
-    "pyarrow",
-    "numpy",
-    "scipy",
-    "pandera",
-    "great_expectations",
-)
+# Libraries whose version can change a built number or whether a build passes, besides
+# those the release manifest records (pipelines.release.edition.VERSIONED_PACKAGES).
+NUMERIC_PACKAGES = ("numpy", "scipy", "pyarrow", "pandera")
 # Code a build runs or reads besides the dbt files engine_sql.project_fingerprint hashes
 # (folders relative to the project root, with the file patterns taken from each). Snapshots
 # are left out: they reach a build only through the raw tables, which are hashed themselves.
@@ -172,12 +161,15 @@ def code_hash() -> dict[str, str]:
 
 
 def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in VERSIONED_PACKAGES:
+    """Python's version, the versions a release manifest records and NUMERIC_PACKAGES'."""
+    from pipelines.release.edition import package_versions
+
+    versions = {"python": platform.python_version(), **package_versions()}
+    for package in NUMERIC_PACKAGES:
         try:
             versions[package] = version(package)
-        except Exception:  # not installed: recorded as such, so installing it changes the hash
-            versions[package] = "absent"
+        except PackageNotFoundError:  # recorded as such: installing it changes the hash
+            versions[package] = "not installed"
     return versions
 
 
