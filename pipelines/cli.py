@@ -357,11 +357,7 @@ def release(
             # Years are rebuilt from the first stale one on: a year's marts read only its own
             # raw rows, but its analysis reads the previous year's ranking.
             first = history_from if rebuild_history else state.stale[0]
-            why = (
-                "--rebuild-history"
-                if rebuild_history
-                else f"{state.stale[0]}: no record of a build with this method, code and data"
-            )
+            why = "--rebuild-history" if rebuild_history else f"{state.stale[0]}: {state.why_stale}"
             print(f"building history {first}-{year - 1} ({why})", file=sys.stderr)
             result = run_job("build", range(first, year), run_config={"ops": build_config})
             rebuilt = {y: history[y] for y in range(first, year)}

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import polars as pl
@@ -135,6 +136,14 @@ def test_history_is_current_only_with_a_matching_row_and_its_tables(warehouse: P
     with duckdb.connect(str(warehouse)) as con:
         build_ledger.invalidate(con, [2018])
         assert sorted(build_ledger.read_ledger(con, range(2017, 2021))) == [2017, 2019, 2020]
+
+
+def test_a_pooled_normalisation_never_skips(warehouse: Path) -> None:
+    expected = prints(warehouse)
+    build_ledger.record_built(warehouse, expected, "run-1")
+    pooled = SimpleNamespace(normalise="minmax_panel")  # compute offers it, a release not yet
+    state = build_ledger.check_history(warehouse, expected, method=pooled)
+    assert state.stale == (2017, 2018, 2019, 2020) and "pools every year" in state.why_stale
 
 
 def dbt_seed(warehouse: Path, dbt_vars: str, target: Path) -> None:

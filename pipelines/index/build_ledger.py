@@ -249,6 +249,7 @@ class HistoryState:
     years: tuple[int, ...]
     stale: tuple[int, ...]
     current: dict[int, LedgerRow]
+    why_stale: str = "no record of a build with this method, code and data"
 
     @property
     def up_to_date(self) -> bool:
@@ -318,7 +319,8 @@ def check_history(warehouse: Path, expected: Mapping[int, str], *, method) -> Hi
     with duckdb.connect(str(warehouse)) as con:
         state = history_state(con, expected)
     if method.normalise in POOLED_NORMALISATIONS:
-        return HistoryState(years=state.years, stale=state.years, current={})
+        why = f"normalise {method.normalise} pools every year: always rebuilt"
+        return HistoryState(years=state.years, stale=state.years, current={}, why_stale=why)
     return state
 
 
