@@ -47,30 +47,40 @@ HISTORY_BUILD_RUN = "history_build_run (the years before the edition's, whole ru
 
 
 def steps() -> dict:
-    """Step durations (s) of the latest annual_edition run in the instance, and the whole
-    duration of the history build run that came before it."""
+    """Step durations (s) of the latest annual_edition run in the instance; the whole duration
+    of the history build run `release` made before it, if it made one; and whether it made
+    none (`history_skipped`: no `build` run started since the annual_edition run before)."""
     import dagster as dg
 
     instance = dg.DagsterInstance.get()
-    runs = instance.get_runs(filters=dg.RunsFilter(job_name="annual_edition"), limit=1)
-    if not runs:
+    editions = instance.get_runs(filters=dg.RunsFilter(job_name="annual_edition"), limit=2)
+    if not editions:
         return {}
-    run = runs[0]
+    run = editions[0]
     stats = instance.get_run_stats(run.run_id)
     out = {
         s.step_key: round(s.end_time - s.start_time, 3)
         for s in instance.get_run_step_stats(run.run_id)
         if s.start_time and s.end_time
     }
-    # `release` first rebuilds the years before the edition's in a run of their own (job
-    # build): its whole duration is listed with the steps, so that it is not counted as the
-    # edition's time outside its steps.
+    # Its whole duration is listed with the steps, so that it is not counted as the edition's
+    # time outside its steps.
+    previous_end = instance.get_run_stats(editions[1].run_id).end_time if len(editions) > 1 else 0
     history = instance.get_runs(filters=dg.RunsFilter(job_name="build"), limit=1)
-    if history:
-        history_stats = instance.get_run_stats(history[0].run_id)
-        if history_stats.start_time and history_stats.end_time:
-            out[HISTORY_BUILD_RUN] = round(history_stats.end_time - history_stats.start_time, 3)
-    return {"run_s": round(stats.end_time - stats.start_time, 3), "steps_s": out}
+    history_stats = instance.get_run_stats(history[0].run_id) if history else None
+    ran = bool(
+        history_stats
+        and history_stats.start_time
+        and history_stats.start_time > (previous_end or 0)
+        and history_stats.start_time < (stats.start_time or float("inf"))
+    )
+    if ran and history_stats.end_time:
+        out[HISTORY_BUILD_RUN] = round(history_stats.end_time - history_stats.start_time, 3)
+    return {
+        "run_s": round(stats.end_time - stats.start_time, 3),
+        "steps_s": out,
+        "history_skipped": not ran,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

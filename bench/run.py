@@ -238,7 +238,8 @@ def markdown(report: dict) -> str:
             f"{ed['bare_dbt_build_s']} s + GX {ed['bare_gx_checkpoint_s']} s); bare dbt build"
             f" of the history years {ed.get('bare_history_build_s')} s; time outside the runs'"
             f" steps {ed['last_edition_outside_steps_s']} s; steps of the last edition run"
-            f" (and its history build run): {ed['last_edition_steps_s']}",
+            f" (and its history build run): {ed['last_edition_steps_s']}; history build"
+            f" skipped by each timed edition: {ed.get('history_skipped')}",
         ]
     q = report["results"].get("queries", {})
     if q.get("queries"):

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.analysis.assets import index_analysis
 from pipelines.console import run_console
 from pipelines.index.assets import city_index_models, dbt_project
+from pipelines.index.dbt_resource import CityIndexDbtResource
 from pipelines.ingest.assets import SOURCE_ASSETS, city_registry, index_framework
 from pipelines.ingest.raw_checks import RAW_CHECKS
 from pipelines.release.assets import annual_release
@@ -94,6 +94,6 @@ defs = dg.Definitions(
     executor=dg.in_process_executor,
     resources={
         "warehouse": WarehouseResource(database=dg.EnvVar("CITY_INDEX_WAREHOUSE")),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+        "dbt": CityIndexDbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
     },
 )

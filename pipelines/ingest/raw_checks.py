@@ -10,7 +10,9 @@ The checks run right after a source lands (ingest) and, selected without their a
 head of every build: Dagster runs a blocking check before the steps downstream of its asset, so
 a bad raw table of any year the build reads stops the run before dbt starts (verified on
 Dagster 1.13: the downstream step never starts). Every landed year up to the run's last year is
-checked, because an edition reads its history and panel normalisation pools every year.
+checked, because an edition reads its history and panel normalisation pools every year; a year
+whose content, registry, rules and code are those of a check that passed is not validated
+again (pipelines/ingest/raw_check_memory.py).
 """
 
 import datetime as dt
@@ -22,6 +24,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from pipelines.ingest.landing import SCHEMA, TABLES
+from pipelines.ingest.raw_check_memory import CheckMemory
 from pipelines.partitions import run_years
 from pipelines.sources.catalog import raw_tables
 from pipelines.sources.spec import POLARS_TYPES, Range, RawRules
@@ -173,16 +176,33 @@ def landed_years(con: duckdb.DuckDBPyConnection, table: str, up_to: int) -> list
 
 
 def check_table(
-    con: duckdb.DuckDBPyConnection, table: str, up_to: int
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    up_to: int,
+    memory: CheckMemory | None = None,
 ) -> tuple[list[int], list[str]]:
-    """Check every landed year of raw.<table> up to `up_to`: (years checked, problems)."""
+    """Check every landed year of raw.<table> up to `up_to`: (years checked, problems).
+
+    With a `memory`, a year whose rows, registry, rules and code are those of a passed check
+    (pipelines/ingest/raw_check_memory.py) passes without being validated again."""
     assert table in RAW_RULES, table  # whitelist: names never come from data
     registry = con.sql("select id as city_id, country_iso3 from raw.cities").pl()
     years = landed_years(con, table, up_to)
+    fingerprints: dict[int, str] = {}
+    if memory is not None:
+        rules = repr((RAW_RULES[table], TABLES[table]))
+        fingerprints = memory.fingerprints(con, SCHEMA, table, rules, up_to)
     problems: list[str] = []
     for year in years:
+        if memory is not None and memory.has_passed(table, year, fingerprints.get(year)):
+            continue
         frame = con.sql(f"select * from {SCHEMA}.{table} where year = ?", params=[year]).pl()
-        problems += check_frame(table, year, frame, registry)
+        found = check_frame(table, year, frame, registry)
+        problems += found
+        if memory is not None:
+            memory.record(table, year, fingerprints.get(year), passed=not found)
+    if memory is not None:
+        memory.save()
     return years, problems
 
 
@@ -203,7 +223,7 @@ def _raw_check(table: str) -> dg.AssetChecksDefinition:
     def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource):
         up_to = max(run_years(context))
         with warehouse.get_connection() as con:
-            years, problems = check_table(con, table, up_to)
+            years, problems = check_table(con, table, up_to, CheckMemory())
         if problems:
             context.log.error("\n".join(problems))
         checked = ", ".join(map(str, years)) or "none landed"
