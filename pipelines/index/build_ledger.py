@@ -33,6 +33,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.content_hash import row_hashes, schema_columns
 from pipelines.settings import PROJECT_ROOT
 
 LEDGER_SCHEMA = "ledger"
@@ -72,10 +73,6 @@ class LedgerRow:
     fingerprint: str
     run_id: str
     built_at: dt.datetime
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def ledger_exists(con: duckdb.DuckDBPyConnection) -> bool:
@@ -175,27 +172,13 @@ def library_versions() -> dict[str, str]:
 
 def raw_table_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """Per raw table: its columns and types, and for each year (or `all` when it has no year
-    column) the row count and the sum of the rows' hashes (order-independent)."""
-    columns: dict[str, list[list[str]]] = {}
-    for table, column, data_type in con.execute(
-        "select table_name, column_name, data_type from information_schema.columns"
-        " where table_schema = ? order by table_name, ordinal_position",
-        [RAW_SCHEMA],
-    ).fetchall():
-        columns.setdefault(table, []).append([column, data_type])
+    column) the row count and the sum and xor of the rows' hashes (order-independent)."""
     tables: dict[str, dict[str, Any]] = {}
-    for table, table_columns in columns.items():
-        names = [name for name, _ in table_columns]
-        by_year = "year" in names
-        # Table names come from information_schema and are quoted; no data is spliced.
-        rows = con.execute(
-            f"select {'year' if by_year else 'null'} as year, count(*),"
-            f" sum(hash(t)::hugeint)::varchar from {RAW_SCHEMA}.{_quote(table)} as t"
-            " group by all order by 1"
-        ).fetchall()
+    for table, table_columns in schema_columns(con, RAW_SCHEMA).items():
+        by_year = "year" in [name for name, _ in table_columns]
         tables[table] = {
             "columns": table_columns,
-            "years": {("all" if year is None else int(year)): [n, s] for year, n, s in rows},
+            "years": row_hashes(con, RAW_SCHEMA, table, by_year=by_year),
             "by_year": by_year,
         }
     return tables

@@ -23,6 +23,7 @@ import polars as pl
 from pipelines.sources.catalog import SPECS, raw_tables
 from pipelines.sources.http import MODES, resolve_mode
 from pipelines.sources.spec import SourceBatch
+from pipelines.sql_names import quote_identifier
 
 SCHEMA = "raw"
 
@@ -86,16 +87,12 @@ TABLE_RESPONSE_SOURCES: dict[str, tuple[str, ...]] = {
 _FRAME_VIEW = "_landing_frame"
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create ``raw`` and every table of the whitelist if missing; bookkeeping columns added
     since a warehouse was created are added to it (NULL for the rows it holds)."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     for table, columns in TABLES.items():
-        cols = ", ".join(f"{_quote(c)} {t}" for c, t in columns.items())
+        cols = ", ".join(f"{quote_identifier(c)} {t}" for c, t in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{table} ({cols})")
     con.execute(f"ALTER TABLE {SCHEMA}.landed_batches ADD COLUMN IF NOT EXISTS cities INTEGER")
 
@@ -169,8 +166,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, yea
     absent = [c for c in columns if c not in frame.columns]
     if absent:
         raise ValueError(f"frame for raw.{table} lacks column(s) {', '.join(absent)}")
-    select = ", ".join(f"CAST({_quote(c)} AS {t})" for c, t in columns.items())
-    names = ", ".join(_quote(c) for c in columns)
+    select = ", ".join(f"CAST({quote_identifier(c)} AS {t})" for c, t in columns.items())
+    names = ", ".join(quote_identifier(c) for c in columns)
     con.register(_FRAME_VIEW, frame.select(list(columns)).to_arrow())
     try:
         con.execute(
@@ -222,7 +219,7 @@ def _city_rows_responses(
         sql = f"SELECT DISTINCT response_sha256 FROM {SCHEMA}.{table} WHERE year = ?"
         params: list = [year]
         if cities is not None:
-            sql += f" AND list_contains(?, {_quote(CITY_COLUMNS[table])})"
+            sql += f" AND list_contains(?, {quote_identifier(CITY_COLUMNS[table])})"
             params.append(list(cities))
         shas.update(sha for (sha,) in con.execute(sql, params).fetchall() if sha is not None)
     return shas
@@ -300,7 +297,7 @@ def land_batch(
             else:
                 con.execute(
                     f"DELETE FROM {SCHEMA}.{table} WHERE year = ?"
-                    f" AND list_contains(?, {_quote(CITY_COLUMNS[table])})",
+                    f" AND list_contains(?, {quote_identifier(CITY_COLUMNS[table])})",
                     [batch.year, cities],
                 )
             counts[table] = _insert(con, table, frame, batch.year)

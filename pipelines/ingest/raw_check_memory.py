@@ -7,8 +7,8 @@ types, the registry the coverage rule compares with, the rules and the checking 
 table-year whose fingerprint of all of these equals one that passed would pass again, and is
 not validated again. Anything different (a changed row, a column type, the registry, a rule,
 the code or the library versions) gives another fingerprint and a full check. Failures are
-never remembered. The fingerprint of the rows is DuckDB's: count, sum and xor of the rows'
-hashes, per year, in one query per table (milliseconds).
+never remembered. The fingerprint of the rows is pipelines/content_hash.py's (count, sum and xor of
+the rows' hashes, per year; milliseconds), the one the build ledger uses.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.content_hash import row_hashes, schema_columns
 from pipelines.settings import output_home
 
 #: The files whose code decides a verdict (the rules themselves are hashed per table).
@@ -57,23 +58,13 @@ class CheckMemory:
         con: duckdb.DuckDBPyConnection, schema: str, table: str, rules: str, up_to: int
     ) -> dict[int, str]:
         """Per landed year of schema.table up to `up_to` (names checked by the caller)."""
-        columns = con.execute(
-            "select column_name, data_type from information_schema.columns"
-            " where table_schema = ? and table_name = ? order by ordinal_position",
-            [schema, table],
-        ).fetchall()
-        registry = con.execute(
-            "select count(*), sum(hash(id, country_iso3))::varchar from raw.cities"
-        ).fetchall()
-        rows = con.execute(
-            f"select year, count(*), sum(hash(t))::varchar, bit_xor(hash(t))::varchar"
-            f" from {schema}.{table} as t where year <= ? group by year",
-            [up_to],
-        ).fetchall()
+        columns = schema_columns(con, schema, table).get(table, [])
+        registry = row_hashes(con, "raw", "cities", by_year=False)
+        rows = row_hashes(con, schema, table, up_to=up_to)
         common = json.dumps([_code_digest(), rules, columns, registry], default=str)
         return {
             year: hashlib.sha256(json.dumps([common, year, *content]).encode()).hexdigest()
-            for year, *content in rows
+            for year, content in rows.items()
         }
 
     def has_passed(self, table: str, year: int, fingerprint: str | None) -> bool:

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from pipelines.framework_tree import FrameworkTree
 from pipelines.release.descriptions import SHARED_COLUMNS, describe
+from pipelines.sql_names import quote_identifier
 
 #: DuckDB 2.0 writes storage version 69 by default, which DuckDB 1.x refuses ("can only read
 #: versions between 64 and 68"). v1.4.0 (storage 67) opens in the 1.4 LTS line and in 1.5.x.
@@ -130,10 +131,6 @@ def sql_string_literal(text: str) -> str:
     if "\x00" in text:
         raise ValueError(f"a SQL literal cannot hold a NUL character: {text!r}")
     return "'" + text.replace("'", "''") + "'"
-
-
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> list:
