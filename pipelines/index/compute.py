@@ -25,8 +25,10 @@ from pipelines.settings import output_home
 # DuckDB settings of the engine run. Insertion order is never relied on (every sum runs over an
 # ordered list and the output is sorted), which lets DuckDB stream instead of buffering; the
 # memory limit makes DuckDB spill to the scratch folder rather than hold every intermediate
-# (without it a 5,000 x 20 panel peaked at 1.7 GB; bench/README.md has the curve).
-ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'400MB'"}
+# (without it a 5,000 x 20 panel peaked at 1.7 GB; bench/README.md has the curve). 550 MB, not
+# 400: without pyarrow's batches the whole run peaks at about 710 MB with it (COINr's process:
+# 848 MB) and spills less (at 400 MB: 600-640 MB, the engine models 0.3-0.5 s slower).
+ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'550MB'"}
 
 NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
 
