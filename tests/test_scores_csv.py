@@ -129,6 +129,15 @@ def test_same_bytes_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert written[0] == written[1] == written[2]
 
 
+def test_no_rows_still_has_the_header(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    engine_tables(con, True)
+    con.execute("delete from engine.eng_ranked")
+    path = tmp_path / "scores.csv"
+    scores_csv.write_scores(con, path, True)
+    assert path.read_text() == ",".join(scores_csv.COLUMNS) + "\n"
+
+
 def test_untreated_compute_loads_neither_pyarrow_nor_numpy(tmp_path: Path) -> None:
     code = (
         "import json, sys\n"

@@ -54,7 +54,8 @@ def write_scores(con: duckdb.DuckDBPyConnection, path: Path, has_time: bool) -> 
     unit_names = names(con, "select unit_code from engine.eng_units order by unit_id")
     code_names = names(con, "select icode from engine.eng_codes order by code_id")
     with path.open("wb") as out:
-        for index, (year, code_ids) in enumerate(chunks(con)):
+        out.write((",".join(COLUMNS) + "\n").encode())  # the header, rows or none
+        for year, code_ids in chunks(con):
             rows = frame_of(
                 con.sql(
                     "select unit_id - 1 as unit_index, code_id - 1 as code_index,"
@@ -76,4 +77,4 @@ def write_scores(con: duckdb.DuckDBPyConnection, path: Path, has_time: bool) -> 
                     "rank": rows["rank"],
                 }
             )
-            named.write_csv(out, include_header=index == 0, float_precision=None)
+            named.write_csv(out, include_header=False, float_precision=None)
