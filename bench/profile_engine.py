@@ -23,9 +23,9 @@ from pipelines.index.compute import (
     load_inputs,
     read_data,
     read_framework,
-    write_scores,
 )
 from pipelines.index.engine_sql import cached_engine, compiled_engine, run_engine
+from pipelines.index.scores_csv import write_scores
 
 
 def peak_mb() -> float:

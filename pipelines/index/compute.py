@@ -14,23 +14,21 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 
 from pipelines.errors import InputRefused
+from pipelines.index.arrow_stream import create_table
 from pipelines.index.engine_sql import cached_engine, compiled_engine, run_engine
 from pipelines.index.framework_check import load_framework
+from pipelines.index.scores_csv import write_scores
 from pipelines.settings import output_home
 
 # DuckDB settings of the engine run. Insertion order is never relied on (every sum runs over an
 # ordered list and the output is sorted), which lets DuckDB stream instead of buffering; the
 # memory limit makes DuckDB spill to the scratch folder rather than hold every intermediate
-# (without it a 5,000 x 20 panel peaked at 1.7 GB; bench/README.md has the curve).
-ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'400MB'"}
-
-# The order of scores.csv: year, level, code, unit. eng_codes and eng_units number codes and
-# units in the order of their text, so sorting on the numbers gives the text's order.
-SCORES_ORDER = "year, level, code_id, unit_id"
+# (without it a 5,000 x 20 panel peaked at 1.7 GB; bench/README.md has the curve). 550 MB, not
+# 400: without pyarrow's batches the whole run peaks at about 710 MB with it (COINr's process:
+# 848 MB) and spills less (at 400 MB: 600-640 MB, the engine models 0.3-0.5 s slower).
+ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'550MB'"}
 
 NO_TIME = 0  # year used internally when the data has no Time column; written back as empty
 
@@ -225,49 +223,6 @@ def read_groups(path: Path, column: str) -> pl.DataFrame:
     )
 
 
-def write_csv_stream(batches: pa.RecordBatchReader, path: Path) -> None:
-    """Write query results batch by batch: millions of scores never sit in memory at once."""
-    with pa_csv.CSVWriter(path, batches.schema) as writer:
-        for batch in batches:
-            writer.write_batch(batch)
-
-
-def write_scores(con: duckdb.DuckDBPyConnection, path: Path, has_time: bool) -> None:
-    """scores.csv from the engine's numbered rows (eng_ranked), sorted on the numbers and named
-    as they are written: unit and code columns are dictionary arrays over eng_units and
-    eng_codes (whose numbers run 1, 2, ... in the order of the text), so neither a join nor
-    6 million strings are made; pyarrow writes a dictionary column as its text, the same bytes
-    as the named rows (bench/README.md)."""
-    units = con.sql("select unit_code from engine.eng_units order by unit_id").to_arrow_table()
-    codes = con.sql("select icode from engine.eng_codes order by code_id").to_arrow_table()
-    unit_names = units.column(0).combine_chunks()
-    code_names = codes.column(0).combine_chunks()
-    rows = con.sql(
-        "select cast(unit_id - 1 as integer) as unit_index,"
-        " case when ? then cast(year as varchar) end as Time,"
-        " cast(code_id - 1 as integer) as code_index, cast(level as integer) as Level, value,"
-        f" cast(rank as bigint) as rank from engine.eng_ranked order by {SCORES_ORDER}",
-        params=[has_time],
-    ).to_arrow_reader()
-    schema = pa.schema(
-        [
-            ("uCode", pa.dictionary(pa.int32(), pa.string())),
-            ("Time", pa.string()),
-            ("iCode", pa.dictionary(pa.int32(), pa.string())),
-            ("Level", pa.int32()),
-            ("value", pa.float64()),
-            ("rank", pa.int64()),
-        ]
-    )
-
-    def named(batch: pa.RecordBatch) -> pa.RecordBatch:
-        unit = pa.DictionaryArray.from_arrays(batch.column(0), unit_names)
-        code = pa.DictionaryArray.from_arrays(batch.column(2), code_names)
-        return pa.record_batch([unit, batch.column(1), code, *batch.columns[3:]], schema=schema)
-
-    write_csv_stream(pa.RecordBatchReader.from_batches(schema, map(named, rows)), path)
-
-
 def load_inputs(
     con: duckdb.DuckDBPyConnection,
     framework: pl.DataFrame,
@@ -282,9 +237,7 @@ def load_inputs(
     frame costs a 5,000 x 20 panel about a second less than writing its long form."""
     con.execute("create schema compute")
     for name, frame in (("framework", framework), ("data", wide), ("groups", groups)):
-        con.register("incoming", frame.to_arrow())
-        con.execute(f"create table compute.{name} as select * from incoming")  # names above
-        con.unregister("incoming")
+        create_table(con, f"compute.{name}", frame)  # names above, no data
 
 
 def engine_connection(warehouse: Path, spill: Path) -> duckdb.DuckDBPyConnection:

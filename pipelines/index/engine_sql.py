@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.index.arrow_stream import create_table, frame_of
 from pipelines.index.dbt_runner import DbtRunError
 from pipelines.index.treatment_rows import treatment_rows
 
@@ -172,11 +173,7 @@ def make_python_model(con: duckdb.DuckDBPyConnection, node: EngineNode) -> None:
     if node.name != "eng_treatment":
         raise RuntimeError(f"{node.name}: no direct runner for this Python model")
     (imputed,) = (d for d in node.depends_on if d.endswith('"eng_imputed"'))
-    rows = treatment_rows(node.config["treat"], lambda: con.sql(f"select * from {imputed}").pl())
-    con.register("treatment_rows_frame", rows.to_arrow())
-    try:
-        con.execute(
-            f"create or replace table {node.relation} as select * from treatment_rows_frame"
-        )
-    finally:
-        con.unregister("treatment_rows_frame")
+    rows = treatment_rows(
+        node.config["treat"], lambda: frame_of(con.sql(f"select * from {imputed}"))
+    )
+    create_table(con, node.relation, rows)

@@ -30,20 +30,9 @@ import math
 import numpy as np
 import polars as pl
 
-__all__ = ["skew_type2", "kurt_type2", "passes_skew_kurt", "treat_vector", "treat_coinr"]
+from pipelines.index.treatment_schema import LOG_SCHEMA
 
-LOG_SCHEMA = {
-    "year": pl.Int64,
-    "icode": pl.String,
-    "n": pl.Int64,
-    "skew_before": pl.Float64,
-    "kurt_before": pl.Float64,
-    "skew_after": pl.Float64,
-    "kurt_after": pl.Float64,
-    "winsorised_points": pl.Int64,
-    "method": pl.String,
-    "low_or_high": pl.String,
-}
+__all__ = ["skew_type2", "kurt_type2", "passes_skew_kurt", "treat_vector", "treat_coinr"]
 
 
 def skew_type2(x: np.ndarray) -> float:

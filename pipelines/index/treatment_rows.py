@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from pipelines.index.treatment import LOG_SCHEMA, treat_coinr
+from pipelines.index.treatment_schema import LOG_SCHEMA
 
 TREATMENTS = ("none", "coinr")
 
@@ -31,6 +31,8 @@ def treatment_rows(method: str, read_imputed: Callable[[], pl.DataFrame]) -> pl.
         raise ValueError(f"treat must be none or coinr, got {method!r}")
     if method == "none":
         return pl.DataFrame(schema=SCHEMA)
+    from pipelines.index.treatment import treat_coinr  # numpy: only when something is treated
+
     imputed = read_imputed().select("unit_code", "year", "icode", "value")
     treated, log = treat_coinr(imputed)
     changed = treated.filter(pl.col("treatment") != "none").with_columns(
