@@ -592,6 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
         return exit_.code if isinstance(exit_.code, int) else errors.USAGE
     console.set_verbose(args.verbose)
+    console.claim_root_logger()
     _stop_on_sigterm()
     try:
         with console.quiet_library_warnings(args.verbose):

@@ -85,6 +85,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def claim_root_logger() -> None:
+    """Give the root logger a handler for warnings and errors before any library can.
+
+    dbt imports snowplow_tracker, whose modules call `logging.basicConfig()` when imported:
+    that put a handler for every level on the root logger, and each message of a run was
+    printed twice, once by the run console and once as `INFO:dagster.builtin:...`.
+    basicConfig does nothing when the root logger has a handler, so this one comes first:
+    basicConfig's format, warnings and errors only. Left alone if there is one already."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+    root.addHandler(handler)
+
+
 @contextmanager
 def quiet_library_warnings(verbose: bool) -> Iterator[None]:
     """Dagster's definition-time warnings are for developers, not for the CLI's user."""
