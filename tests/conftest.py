@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -33,6 +34,18 @@ def pipeline_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def first_release_home(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """`city-index release --year 2025 --replications 200` in a fresh home, as `make run`
+    builds it (every year ingested, the history built, the edition released): made once a
+    session, about two minutes. Tests copy its home (shutil.copytree) and never change it."""
+    from tests.test_trust import REPLICATIONS, YEAR, city_index
+
+    home = tmp_path_factory.mktemp("first_release_home")
+    done = city_index(home, "release", "--year", str(YEAR), "--replications", REPLICATIONS)
+    return SimpleNamespace(home=home, stdout=done.stdout, stderr=done.stderr)
 
 
 @pytest.fixture

@@ -213,10 +213,12 @@ def copy_home_warehouse(home: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def released_twice(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """2025 released with its history built, then as edition 2 with the history skipped."""
+def released_twice(tmp_path_factory: pytest.TempPathFactory, first_release_home) -> dict:
+    """2025 released with its history built (a copy of the session's first release,
+    conftest.py), then as edition 2 with the history skipped."""
     home = tmp_path_factory.mktemp("ledger_home")
-    first = release(home)
+    shutil.copytree(first_release_home.home, home, dirs_exist_ok=True)
+    first = first_release_home
     digests = {
         t: rows_by_year(home / "warehouse.duckdb", "marts", t)
         for t in ("fct_index_score", "fct_indicator_value")

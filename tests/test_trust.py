@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -112,10 +113,11 @@ def ui_asset_job():
 
 
 @pytest.fixture(scope="module")
-def built_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full history and the 2025 edition, as `make run` builds them."""
+def built_home(tmp_path_factory: pytest.TempPathFactory, first_release_home) -> Path:
+    """The full history and the 2025 edition, as `make run` builds them (a copy of the
+    session's first release, conftest.py)."""
     home = tmp_path_factory.mktemp("trust_home")
-    city_index(home, "release", "--year", str(YEAR), "--replications", REPLICATIONS)
+    shutil.copytree(first_release_home.home, home, dirs_exist_ok=True)
     return home
 
 
