@@ -20,8 +20,6 @@ from pipelines.release.edition import (
     package_versions,
     publish_edition,
 )
-from pipelines.release.report import EditionData, write_report
-from pipelines.release.report import release_files as report_links
 from pipelines.release.sources import source_description
 from pipelines.settings import releases_dir, validation_dir
 
@@ -161,6 +159,11 @@ def write_edition_database(
 def annual_release(
     context: dg.AssetExecutionContext, config: ReleaseConfig, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
+    # Imported here, not when the definitions load: the report brings matplotlib, which the
+    # dbt step of the same run imports on a background thread (pipelines/background_import.py).
+    from pipelines.release.report import EditionData, write_report
+    from pipelines.release.report import release_files as report_links
+
     year = int(context.partition_key)
     validation, docs = validation_summary(year)
     generated_at = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

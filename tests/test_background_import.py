@@ -1,0 +1,18 @@
+"""imported_meanwhile (pipelines/background_import.py): the modules are imported, in order, by
+the end of the block; one that fails to import is left to its step and stops nothing."""
+
+from __future__ import annotations
+
+import sys
+
+from pipelines.background_import import imported_meanwhile
+
+
+def test_every_module_is_imported_when_the_block_ends() -> None:
+    for name in ("colorsys", "wave"):
+        sys.modules.pop(name, None)
+    with imported_meanwhile("colorsys", "no_such_module_here", "wave"):
+        pass
+    assert "colorsys" in sys.modules
+    assert "wave" in sys.modules  # after a module that failed
+    assert "no_such_module_here" not in sys.modules
