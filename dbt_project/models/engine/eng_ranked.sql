@@ -8,7 +8,10 @@
     deliver rows: the same inputs give the same bits, so a tie can never flip two ranks. Each
     parent's children are gathered unordered as one list of (code, terms) and sorted once by
     code (codes are unique among a parent's children, so the order is total): the same order as
-    an ordered aggregate, at a fraction of its cost.
+    an ordered aggregate, at a fraction of its cost. The weights do not travel in those lists:
+    each child's weight is read by its number from one list of every code's weight (code_id
+    numbers the codes 1..n), the same double in the same order, and two fields to sort instead
+    of three (about a fifth of the level-2 aggregation at 5,000 units x 20 years).
     No names travel through the levels and the ranks, and none are joined here: compute writes
     its 6 million rows from the numbers, naming them from eng_units and eng_codes as it writes
     (about a second less at 5,000 x 20 than joining the names). -#}
@@ -23,6 +26,10 @@ with tree as (
 units as (
     select * from {{ ref('eng_units') }}
 ),
+weights as (
+    -- One row: weight_of[code_id] is that code's weight.
+    select list(weight order by code_id) as weight_of from tree
+),
 level_1 as (
     -- Every indicator of every screened-in unit (null when missing or constant).
     select u.unit_id, n.year, t.code_id, 1 as level, n.value
@@ -36,10 +43,10 @@ level_{{ k }} as (
     select unit_id, year, code_id, {{ k }} as level,
 {% if method == 'gmean' %}
            exp(list_sum(list_transform(terms, lambda t: t.log_term))
-               / list_sum(list_transform(terms, lambda t: t.weight))) as value
+               / list_sum(list_transform(terms, lambda t: w.weight_of[t.code]))) as value
 {% else %}
            list_sum(list_transform(terms, lambda t: t.term))
-               / list_sum(list_transform(terms, lambda t: t.weight)) as value
+               / list_sum(list_transform(terms, lambda t: w.weight_of[t.code])) as value
 {% endif %}
     from (
         select c.unit_id, c.year, t.parent_id as code_id,
@@ -48,11 +55,10 @@ level_{{ k }} as (
                    case when c.value > 0 then c.value else error(
                    'aggregate gmean needs positive values (' || t.icode || ' = '
                    || cast(c.value as varchar)
-                   || '): normalise with minmax to a range such as 1,100 first') end),
-                   'weight': t.weight})
+                   || '): normalise with minmax to a range such as 1,100 first') end)})
                    filter (where c.value is not null)) as terms
 {% else %}
-               list_sort(list({'code': c.code_id, 'term': c.value * t.weight, 'weight': t.weight})
+               list_sort(list({'code': c.code_id, 'term': c.value * t.weight})
                    filter (where c.value is not null)) as terms
 {% endif %}
         from level_{{ k - 1 }} as c
@@ -60,6 +66,7 @@ level_{{ k }} as (
         where t.parent_id is not null
         group by c.unit_id, c.year, t.parent_id
     )
+    cross join weights as w
 ),
 {% endfor %}
 ranked as (
