@@ -1,13 +1,18 @@
-"""Order-independent fingerprints of a table's rows, per year, computed by DuckDB.
+"""Fingerprints of content: a table's rows per year (computed by DuckDB), and files.
 
-Why one place: the build ledger (which history years a release may skip) and the raw checks'
-memory (which table-years passed with the content they hold now) both ask "are these rows the
-ones I saw before?", and must answer it the same way. Per year: the row count, and the sum and
-the xor of DuckDB's hash of each whole row (milliseconds for a million rows). Stable for one
-DuckDB version; callers put the version in their fingerprints.
+Why one place: the build ledger (which history years a release may skip), the raw checks'
+memory (which table-years passed with the content they hold now), the compute engine's compiled
+SQL and the dbt parse stamp all ask "is this the content I saw before?", and must answer it
+the same way. Rows, per year: the row count, and the sum and the xor of DuckDB's hash of each
+whole row (milliseconds for a million rows; stable for one DuckDB version, so callers put the
+version in their fingerprints). Files: sha256 over their relative paths and contents.
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import duckdb
 
@@ -60,3 +65,20 @@ def row_hashes(
         f"select year, {content} from {source} as t {where} group by year order by year", params
     ).fetchall()
     return {int(year): list(counts) for year, *counts in rows}
+
+
+def files_digest(
+    root: Path, patterns: Sequence[str] = ("**/*",), *, skip: Collection[str] = ()
+) -> str:
+    """sha256 over the relative paths and contents of the files under `root` matching the glob
+    patterns, in path order; a path with a part in `skip` (and any `__pycache__`) is left out."""
+    left_out = {"__pycache__", *skip}
+    files = sorted({path for pattern in patterns for path in root.glob(pattern) if path.is_file()})
+    digest = hashlib.sha256()
+    for path in files:
+        relative = path.relative_to(root)
+        if left_out.intersection(relative.parts):
+            continue
+        digest.update(relative.as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

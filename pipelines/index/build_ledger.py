@@ -33,7 +33,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.content_hash import row_hashes, schema_columns
+from pipelines.content_hash import files_digest, row_hashes, schema_columns
 from pipelines.settings import PROJECT_ROOT
 
 LEDGER_SCHEMA = "ledger"
@@ -134,18 +134,6 @@ def record(con: duckdb.DuckDBPyConnection, fingerprints: Mapping[int, str], run_
 # --- the fingerprint ---------------------------------------------------------------------
 
 
-def hash_files(root: Path, patterns: Sequence[str]) -> str:
-    """sha256 over the relative paths and contents of the files matching the patterns."""
-    digest = hashlib.sha256()
-    files = sorted({p for pattern in patterns for p in root.glob(pattern) if p.is_file()})
-    for path in files:
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def code_hash() -> dict[str, str]:
     """Hashes of the code and versioned inputs a build runs: the dbt project (by the same
     function the compute engine keys its compiled SQL with) and CODE_INPUTS."""
@@ -153,7 +141,7 @@ def code_hash() -> dict[str, str]:
 
     hashes = {"dbt_project": project_fingerprint(_NO_VARS)}
     for folder, patterns in CODE_INPUTS:
-        hashes[folder] = hash_files(PROJECT_ROOT / folder, patterns)
+        hashes[folder] = files_digest(PROJECT_ROOT / folder, patterns)
     return hashes
 
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pipelines.content_hash import files_digest
+
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
@@ -88,11 +90,7 @@ def parse_inputs(dbt_vars: Mapping[str, Any]) -> str:
         "dbt": [version("dbt-core"), version("dbt-duckdb")],
     }
     digest.update(json.dumps(header, sort_keys=True).encode())
-    for path in sorted(PROJECT_DIR.rglob("*")):
-        relative = path.relative_to(PROJECT_DIR)
-        if relative.parts[0] in _NOT_PARSED or not path.is_file():
-            continue
-        digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update(files_digest(PROJECT_DIR, skip=_NOT_PARSED).encode())
     return digest.hexdigest()
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.content_hash import files_digest
 from pipelines.index.arrow_stream import create_table, frame_of
 from pipelines.index.dbt_runner import DbtRunError
 from pipelines.index.treatment_rows import treatment_rows
@@ -29,7 +30,7 @@ from pipelines.index.treatment_rows import treatment_rows
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 CACHE_FILE = "engine_sql.json"
 # Files whose content defines the compiled SQL (besides the vars).
-PROJECT_INPUTS = ("models", "macros", "dbt_project.yml", "profiles.yml")
+PROJECT_INPUTS = ("models/**/*", "macros/**/*", "dbt_project.yml", "profiles.yml")
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,7 @@ def project_fingerprint(dbt_vars: dict[str, object]) -> str:
     """Hash of the vars, dbt's versions and every project file: a change compiles again."""
     digest = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
     digest.update(version("dbt-core").encode() + version("dbt-duckdb").encode())
-    for name in PROJECT_INPUTS:
-        root = PROJECT_DIR / name
-        files = sorted(root.rglob("*")) if root.is_dir() else [root]
-        for path in files:
-            if path.is_file():
-                digest.update(str(path.relative_to(PROJECT_DIR)).encode())
-                digest.update(path.read_bytes())
+    digest.update(files_digest(PROJECT_DIR, PROJECT_INPUTS).encode())
     return digest.hexdigest()
 
 

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.content_hash import row_hashes, schema_columns
+from pipelines.content_hash import files_digest, row_hashes, schema_columns
 from pipelines.settings import output_home
 
-#: The files whose code decides a verdict (the rules themselves are hashed per table).
-_CHECK_CODE = ("raw_checks.py", "../sources/spec.py")
+#: The files whose code decides a verdict, under pipelines/ (the rules are hashed per table).
+_CHECK_CODE = ("ingest/raw_checks.py", "sources/spec.py")
 _LIBRARIES = ("pandera", "polars", "duckdb")
 
 
@@ -35,12 +35,9 @@ def memory_path() -> Path:
 
 @functools.cache
 def _code_digest() -> str:
-    here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for name in _CHECK_CODE:
-        digest.update((here / name).resolve().read_bytes())
-    digest.update(json.dumps([version(lib) for lib in _LIBRARIES]).encode())
-    return digest.hexdigest()
+    code = files_digest(Path(__file__).resolve().parents[1], _CHECK_CODE)
+    libraries = [version(lib) for lib in _LIBRARIES]
+    return hashlib.sha256(json.dumps([code, libraries]).encode()).hexdigest()
 
 
 class CheckMemory:
