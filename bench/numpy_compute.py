@@ -22,7 +22,8 @@ from pipelines.analysis.engine_numpy import (
     normalise,
     rank_desc,
 )
-from pipelines.index.compute import read_data, read_framework
+from pipelines.index.compute import read_framework
+from pipelines.index.compute_inputs import framework_frame, indicator_codes, read_data_checked
 
 
 def dense_panel(long: pl.DataFrame, fw: Framework) -> tuple[np.ndarray, list[str], list[int]]:
@@ -89,9 +90,9 @@ def scores_frame(
 
 def run(framework_path: Path, data_path: Path, out_dir: Path, method: str) -> Path:
     framework = read_framework(framework_path)
-    wide, _ = read_data(data_path, framework)
+    wide, _ = read_data_checked(data_path, indicator_codes(framework))
     long = wide.unpivot(index=["unit_code", "year"], variable_name="icode", value_name="value")
-    fw = compile_framework(framework)
+    fw = compile_framework(framework_frame(framework))
     values, units, years = dense_panel(long, fw)
     scores, ranks = panel_scores(values, fw, method)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -14,16 +14,9 @@ import time
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
-from pipelines.index.compute import (
-    ENGINE_SETTINGS,
-    EngineConfig,
-    engine_connection,
-    load_inputs,
-    read_data,
-    read_framework,
-)
+from pipelines.index.compute import ENGINE_SETTINGS, EngineConfig, engine_connection, read_framework
+from pipelines.index.compute_inputs import load_inputs
 from pipelines.index.engine_sql import cached_engine, compiled_engine, run_engine
 from pipelines.index.scores_csv import write_scores
 
@@ -50,35 +43,25 @@ def profile_compute(
     warehouse.unlink(missing_ok=True)
     t0 = time.perf_counter()
     framework = read_framework(framework_path)
-    wide, _ = read_data(data_path, framework)
-    phase("read_and_check_inputs", t0)
+    phase("read_and_check_framework", t0)
     t0 = time.perf_counter()
-    groups = pl.DataFrame(
-        schema={
-            "unit_code": pl.String,
-            "year": pl.Int32,
-            "group_name": pl.String,
-            "group_value": pl.String,
-        }
-    )
     dbt_vars = {"engine_input": "compute", **config.dbt_vars()}
     nodes = cached_engine(dbt_vars, work)
     if nodes is None:
         with duckdb.connect(str(warehouse)) as con:
-            load_inputs(con, framework, wide, groups)
+            load_inputs(con, framework, data_path, None)
         nodes = compiled_engine(warehouse, dbt_vars, work)
     phase("compiled_engine (dbt compile on first use)", t0)
     models: dict[str, float] = {}
     t0 = time.perf_counter()
     with engine_connection(warehouse, work / "spill") as con:
-        load_inputs(con, framework, wide, groups)
-        del wide
-        phase("load_duckdb_in_memory", t0)
+        has_time = load_inputs(con, framework, data_path, None)
+        phase("read_and_check_data_into_duckdb", t0)
         t0 = time.perf_counter()
         run_engine(con, nodes, models)
         phase("run_engine_models", t0)
         t0 = time.perf_counter()
-        write_scores(con, work / "scores.csv", True)
+        write_scores(con, work / "scores.csv", has_time)
     phase("sort_and_write_scores_csv", t0)
     return {
         "phases": phases,

@@ -13,13 +13,12 @@ import polars as pl
 import pytest
 
 from pipelines.errors import InputRefused
-from pipelines.index.compute import (
-    EngineConfig,
+from pipelines.index.compute import EngineConfig, read_framework
+from pipelines.index.compute_inputs import (
+    indicator_codes,
+    load_data_fast,
     load_inputs,
-    read_data,
     read_data_checked,
-    read_data_typed,
-    read_framework,
 )
 from pipelines.index.dbt_runner import run_dbt
 from pipelines.index.engine_sql import compiled_engine, project_fingerprint, run_engine
@@ -27,26 +26,14 @@ from tests.reference_data import COINR_ASEM_DIR as COINR
 
 META = COINR / "inputs_iMeta.csv"
 PANEL = COINR / "inputs_iData_p.csv"
-NO_GROUPS = pl.DataFrame(
-    schema={
-        "unit_code": pl.String,
-        "year": pl.Int32,
-        "group_name": pl.String,
-        "group_value": pl.String,
-    }
-)
 
 
 def scratch_with_inputs(folder: Path) -> Path:
     """A scratch warehouse named as compute names it, holding the ASEM panel as sources."""
     folder.mkdir(parents=True, exist_ok=True)
     warehouse = folder / "scratch.duckdb"
-    framework = read_framework(META)
-    wide, _ = read_data_typed(
-        PANEL, framework.filter(pl.col("type") == "Indicator")["icode"].to_list()
-    )
     with duckdb.connect(str(warehouse)) as con:
-        load_inputs(con, framework, wide, NO_GROUPS)
+        load_inputs(con, read_framework(META), PANEL, None)
     return warehouse
 
 
@@ -97,22 +84,37 @@ def test_the_compiled_engine_follows_vars_and_project_files(tmp_path: Path) -> N
     assert names.index("eng_imputed") < names.index("eng_treatment") < names.index("eng_treated")
 
 
-def test_typed_read_gives_the_checked_read(tmp_path: Path) -> None:
-    framework = read_framework(META)
-    indicators = framework.filter(pl.col("type") == "Indicator")["icode"].to_list()
-    fast = read_data_typed(PANEL, indicators)
-    assert fast is not None
-    checked = read_data_checked(PANEL, framework)
-    assert fast[1] == checked[1]
-    assert fast[0].equals(checked[0])
+def fast_read(path: Path, indicators: list[str]) -> pl.DataFrame | None:
+    """compute.data as DuckDB's fast read makes it (sorted), or None when it declines."""
+    with duckdb.connect() as con:
+        con.execute("create schema compute")
+        if load_data_fast(con, path, indicators) is None:
+            assert not con.sql("from duckdb_tables() where schema_name = 'compute'").fetchall()
+            return None
+        return con.sql("from compute.data order by unit_code, year").pl()
+
+
+def test_the_fast_read_gives_the_checked_read(tmp_path: Path) -> None:
+    indicators = indicator_codes(read_framework(META))
+    fast = fast_read(PANEL, indicators)
+    checked, has_time = read_data_checked(PANEL, indicators)
+    assert has_time and fast is not None
+    assert fast.equals(checked.sort("unit_code", "year"))
     rows = list(csv.reader(PANEL.read_text().splitlines()))
     column = rows[0].index(indicators[0])
+    value = rows[3][column]
+    rows[3][column] = f" {value}\t"  # spaces around a number: the same number both ways
+    spaced = tmp_path / "spaced.csv"
+    with spaced.open("w", newline="") as out:
+        csv.writer(out).writerows(rows)
+    assert fast_read(spaced, indicators).equals(fast)
+    assert read_data_checked(spaced, indicators)[0].sort("unit_code", "year").equals(fast)
     rows[3][column] = "n/a"  # not a number: the careful path says where
     irregular = tmp_path / "iData.csv"
     with irregular.open("w", newline="") as out:
         csv.writer(out).writerows(rows)
-    assert read_data_typed(irregular, indicators) is None
-    with pytest.raises(InputRefused, match=indicators[0]) as refused:
-        read_data(irregular, framework)
+    assert fast_read(irregular, indicators) is None
+    with pytest.raises(InputRefused, match=indicators[0]) as refused, duckdb.connect() as con:
+        load_inputs(con, read_framework(META), irregular, None)
     assert "row 4" in str(refused.value) and "n/a" in str(refused.value)
     shutil.rmtree(tmp_path, ignore_errors=True)

@@ -23,9 +23,8 @@ from typing import Any
 import duckdb
 
 from pipelines.content_hash import files_digest
-from pipelines.index.arrow_stream import create_table, frame_of
 from pipelines.index.dbt_runner import DbtRunError
-from pipelines.index.treatment_rows import treatment_rows
+from pipelines.index.treatment_schema import ROW_COLUMNS, create_empty
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 CACHE_FILE = "engine_sql.json"
@@ -164,9 +163,16 @@ def make_node(con: duckdb.DuckDBPyConnection, node: EngineNode) -> None:
 
 
 def make_python_model(con: duckdb.DuckDBPyConnection, node: EngineNode) -> None:
-    """The engine's one Python model, eng_treatment, by the function its dbt model calls."""
+    """The engine's one Python model, eng_treatment, by the function its dbt model calls.
+    Untreated, its table is empty: made from its columns, without loading polars."""
     if node.name != "eng_treatment":
         raise RuntimeError(f"{node.name}: no direct runner for this Python model")
+    if node.config["treat"] == "none":
+        con.execute(f"create or replace table {node.relation} ({create_empty(ROW_COLUMNS)})")
+        return
+    from pipelines.index.arrow_stream import create_table, frame_of
+    from pipelines.index.treatment_rows import treatment_rows
+
     (imputed,) = (d for d in node.depends_on if d.endswith('"eng_imputed"'))
     rows = treatment_rows(
         node.config["treat"], lambda: frame_of(con.sql(f"select * from {imputed}"))

@@ -19,8 +19,6 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 __all__ = ["MethodConfig", "MethodError", "method_vars", "load_method", "read_method"]
 
 TREATMENTS = ("none", "coinr")
@@ -113,6 +111,8 @@ def method_vars(config: MethodConfig) -> dict[str, Any]:
 
 def load_method(path: Path, base: MethodConfig | None = None) -> MethodConfig:
     """A method from a YAML (or JSON) file of MethodConfig fields; unknown keys are refused."""
+    import yaml  # on use: every command builds the parser that names this module (9 ms)
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as error:

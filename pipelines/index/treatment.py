@@ -30,7 +30,7 @@ import math
 import numpy as np
 import polars as pl
 
-from pipelines.index.treatment_schema import LOG_SCHEMA
+from pipelines.index.treatment_schema import LOG_COLUMNS, polars_schema
 
 __all__ = ["skew_type2", "kurt_type2", "passes_skew_kurt", "treat_vector", "treat_coinr"]
 
@@ -196,7 +196,7 @@ def treat_coinr(
         .sort("_row")
         .drop("_row")
     )
-    schema = dict(LOG_SCHEMA)
+    schema = polars_schema(LOG_COLUMNS)
     schema["year"] = df.schema["year"]
     log = pl.DataFrame(log_rows, schema=schema)
     for c in ("skew_before", "kurt_before", "skew_after", "kurt_after"):

@@ -9,19 +9,9 @@ from collections.abc import Callable
 
 import polars as pl
 
-from pipelines.index.treatment_schema import LOG_SCHEMA
+from pipelines.index.treatment_schema import ROW_COLUMNS, polars_schema
 
 TREATMENTS = ("none", "coinr")
-
-SCHEMA = {
-    "row_kind": pl.String,
-    "unit_code": pl.String,
-    "year": pl.Int32,
-    "icode": pl.String,
-    "value": pl.Float64,
-    "treatment": pl.String,
-    **{c: t for c, t in LOG_SCHEMA.items() if c not in ("year", "icode")},
-}
 
 
 def treatment_rows(method: str, read_imputed: Callable[[], pl.DataFrame]) -> pl.DataFrame:
@@ -30,7 +20,7 @@ def treatment_rows(method: str, read_imputed: Callable[[], pl.DataFrame]) -> pl.
     if method not in TREATMENTS:
         raise ValueError(f"treat must be none or coinr, got {method!r}")
     if method == "none":
-        return pl.DataFrame(schema=SCHEMA)
+        return pl.DataFrame(schema=polars_schema(ROW_COLUMNS))
     from pipelines.index.treatment import treat_coinr  # numpy: only when something is treated
 
     imputed = read_imputed().select("unit_code", "year", "icode", "value")
@@ -44,6 +34,6 @@ def treatment_rows(method: str, read_imputed: Callable[[], pl.DataFrame]) -> pl.
             pl.col(c).cast(t)
             if c in changed.columns or c in log.columns
             else pl.lit(None, t).alias(c)
-            for c, t in SCHEMA.items()
+            for c, t in polars_schema(ROW_COLUMNS).items()
         ]
     )

@@ -1,20 +1,50 @@
-"""The columns of the outlier treatment's log, apart from the treatment itself: the engine's
-runner (treatment_rows) needs them on every compute, the treatment (and numpy) only when
-something is treated."""
+"""The columns of eng_treatment, in DuckDB's types: the rows the engine's one Python model
+makes (treatment_rows) and, within them, the outlier treatment's log (treatment).
+
+Why DuckDB's names: an untreated compute creates the model's empty table from them directly
+(engine_sql), with no dataframe library loaded; polars_schema gives the same columns to polars.
+"""
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
 
-LOG_SCHEMA = {
-    "year": pl.Int64,
-    "icode": pl.String,
-    "n": pl.Int64,
-    "skew_before": pl.Float64,
-    "kurt_before": pl.Float64,
-    "skew_after": pl.Float64,
-    "kurt_after": pl.Float64,
-    "winsorised_points": pl.Int64,
-    "method": pl.String,
-    "low_or_high": pl.String,
+if TYPE_CHECKING:
+    import polars as pl
+
+#: The log of the treatment, one row per indicator and year.
+LOG_COLUMNS = {
+    "year": "bigint",
+    "icode": "varchar",
+    "n": "bigint",
+    "skew_before": "double",
+    "kurt_before": "double",
+    "skew_after": "double",
+    "kurt_after": "double",
+    "winsorised_points": "bigint",
+    "method": "varchar",
+    "low_or_high": "varchar",
 }
+
+#: eng_treatment: rows of kind "value" (a changed value) and "log" (LOG_COLUMNS, no unit).
+ROW_COLUMNS = {
+    "row_kind": "varchar",
+    "unit_code": "varchar",
+    "year": "integer",
+    "icode": "varchar",
+    "value": "double",
+    "treatment": "varchar",
+    **{c: t for c, t in LOG_COLUMNS.items() if c not in ("year", "icode")},
+}
+
+
+def polars_schema(columns: dict[str, str]) -> dict[str, pl.DataType]:
+    import polars as pl
+
+    types = {"bigint": pl.Int64, "integer": pl.Int32, "double": pl.Float64, "varchar": pl.String}
+    return {column: types[kind] for column, kind in columns.items()}
+
+
+def create_empty(columns: dict[str, str]) -> str:
+    """The column list of a CREATE TABLE for `columns` (names and types above, no data)."""
+    return ", ".join(f"{column} {kind}" for column, kind in columns.items())
