@@ -106,7 +106,7 @@ def test_the_fast_read_gives_the_checked_read(tmp_path: Path) -> None:
     rows[3][column] = f" {value}\t"  # spaces around a number: the same number both ways
     spaced = tmp_path / "spaced.csv"
     with spaced.open("w", newline="") as out:
-        csv.writer(out).writerows(rows)
+        csv.writer(out).writerows([*rows[:5], [], *rows[5:]])  # and a blank line: no row
     assert fast_read(spaced, indicators).equals(fast)
     assert read_data_checked(spaced, indicators)[0].sort("unit_code", "year").equals(fast)
     rows[3][column] = "n/a"  # not a number: the careful path says where

@@ -174,22 +174,28 @@ def read_data_checked(path: Path, indicators: list[str]) -> tuple[pl.DataFrame, 
     missing = [c for c in indicators if c not in data.columns]
     if missing:
         raise InputError(path, 1, missing[0], f"indicator column(s) missing: {', '.join(missing)}")
+    # A blank line holds no data (DuckDB's reader skips it too); rows keep their file numbers.
+    data = data.with_row_index("row", offset=2).filter(
+        ~pl.all_horizontal(pl.exclude("row").is_null())
+    )
     if data.is_empty():
         raise InputError(path, None, None, "a header and no rows: add one row per unit")
-    empty_unit = data["uCode"].is_null() | (data["uCode"].str.strip_chars() == "")
-    if empty_unit.any():
-        raise InputError(path, int(empty_unit.arg_true()[0]) + 2, "uCode", "empty unit code")
+
+    def refuse(problem: pl.Series, column: str, message: str, last: bool = False) -> None:
+        if problem.any():
+            at = problem.arg_true()[-1 if last else 0]
+            shown = message.format(value=data[column][at])
+            raise InputError(path, int(data["row"][at]), column, shown)
+
+    refuse(
+        data["uCode"].is_null() | (data["uCode"].str.strip_chars() == ""),
+        "uCode",
+        "empty unit code",
+    )
     has_time = "Time" in data.columns
     if has_time:
         year = data["Time"].str.strip_chars().cast(pl.Int32, strict=False)
-        if year.is_null().any():
-            row_index = int(year.is_null().arg_true()[0])
-            raise InputError(
-                path,
-                row_index + 2,
-                "Time",
-                f"not a whole year: {data['Time'][row_index]!r}",
-            )
+        refuse(year.is_null(), "Time", "not a whole year: {value!r}")
     data = data.with_columns(
         pl.col("Time").str.strip_chars().cast(pl.Int32)
         if has_time
@@ -200,18 +206,8 @@ def read_data_checked(path: Path, indicators: list[str]) -> tuple[pl.DataFrame, 
         parsed = text.cast(pl.Float64, strict=False)
         given = text.is_not_null() & (text != "") & (text != "NA")
         bad = given & (parsed.is_null() | ~parsed.is_finite().fill_null(True))
-        if bad.any():
-            row_index = int(bad.arg_true()[0])
-            raise InputError(
-                path,
-                row_index + 2,
-                column,
-                f"not a finite number {data[column][row_index]!r}",
-            )
-    keys = data.select("uCode", "Time")
-    if keys.is_duplicated().any():
-        row_index = int(keys.is_duplicated().arg_true()[-1])
-        raise InputError(path, row_index + 2, "uCode", "duplicate unit and Time")
+        refuse(bad, column, "not a finite number {value!r}")
+    refuse(data.select("uCode", "Time").is_duplicated(), "uCode", "duplicate unit and Time", True)
     wide = data.select(
         pl.col("uCode").alias("unit_code"),
         pl.col("Time").alias("year"),
