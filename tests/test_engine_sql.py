@@ -118,3 +118,18 @@ def test_the_fast_read_gives_the_checked_read(tmp_path: Path) -> None:
         load_inputs(con, read_framework(META), irregular, None)
     assert "row 4" in str(refused.value) and "n/a" in str(refused.value)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["1.5", " 2.5\t", "1_000", "1e1_0", "1_000.5_5", "+5", ".5", "5.", "1e-5", "-0", "00012.50"],
+)
+def test_a_number_the_fast_read_accepts_reads_the_same_on_the_careful_path(
+    tmp_path: Path, cell: str
+) -> None:
+    data = tmp_path / "iData.csv"
+    data.write_text(f'uCode,Time,x\nAUT,2001,"{cell}"\nBEL,2001,1\n')
+    fast = fast_read(data, ["x"])
+    careful = read_data_checked(data, ["x"])[0].sort("unit_code", "year")
+    assert fast is not None, cell
+    assert fast.equals(careful), (cell, fast, careful)

@@ -148,6 +148,19 @@ def read_csv_strings(path: Path, what: str) -> pl.DataFrame:
         raise InputError(path, None, None, f"cannot read it as CSV: {first_line}") from None
 
 
+#: Digit groups, as DuckDB's reader (and Python) read them: 1_000, 0.000_5, 1e1_0.
+DIGIT_GROUPS = r"^[+-]?(\d+(_\d+)*)?(\.\d+(_\d+)*)?([eE][+-]?\d+(_\d+)*)?$"
+
+
+def text_to_number(cell: pl.Expr) -> pl.Expr:
+    """A cell as the fast read parses it: spaces around it ignored, digit groups joined."""
+    import polars as pl
+
+    text = cell.str.strip_chars()
+    joined = pl.when(text.str.contains(DIGIT_GROUPS)).then(text.str.replace_all("_", ""))
+    return joined.otherwise(text).cast(pl.Float64, strict=False)
+
+
 def read_data_checked(path: Path, indicators: list[str]) -> tuple[pl.DataFrame, bool]:
     """iData read as text and checked cell by cell (the careful path of load_data).
 
@@ -202,8 +215,8 @@ def read_data_checked(path: Path, indicators: list[str]) -> tuple[pl.DataFrame, 
         else pl.lit(NO_TIME, dtype=pl.Int32).alias("Time")
     )
     for column in indicators:
-        text = data[column].str.strip_chars()  # spaces around a number, as the fast read
-        parsed = text.cast(pl.Float64, strict=False)
+        text = data[column].str.strip_chars()
+        parsed = data.select(text_to_number(pl.col(column))).to_series()
         given = text.is_not_null() & (text != "") & (text != "NA")
         bad = given & (parsed.is_null() | ~parsed.is_finite().fill_null(True))
         refuse(bad, column, "not a finite number {value!r}")
@@ -211,7 +224,7 @@ def read_data_checked(path: Path, indicators: list[str]) -> tuple[pl.DataFrame, 
     wide = data.select(
         pl.col("uCode").alias("unit_code"),
         pl.col("Time").alias("year"),
-        *[pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in indicators],
+        *[text_to_number(pl.col(c)) for c in indicators],
     )
     return wide, has_time
 
