@@ -28,6 +28,15 @@ class ArrowStream:
         return self._source.__arrow_c_stream__(requested_schema)
 
 
+#: DuckDB's types of the engine's tables and the polars types that carry them.
+POLARS_TYPES = {"bigint": pl.Int64, "integer": pl.Int32, "double": pl.Float64, "varchar": pl.String}
+
+
+def polars_schema(columns: dict[str, str]) -> dict[str, pl.DataType]:
+    """A polars schema for columns given with DuckDB's types (name -> type)."""
+    return {column: POLARS_TYPES[kind] for column, kind in columns.items()}
+
+
 def create_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     """DuckDB table `table` (a name the caller controls, never data) holding `frame`."""
     incoming = ArrowStream(frame)  # noqa: F841  (read by name by the statement below)

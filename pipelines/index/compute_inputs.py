@@ -29,16 +29,16 @@ NO_TIME = 0  # year used internally when the data has no Time column; written ba
 #: A compute input is malformed; the message names the file, row and column (exit code 3).
 InputError = InputRefused
 
-#: compute.framework: column, DuckDB type, the iMeta column it comes from.
-FRAMEWORK_COLUMNS = (
-    ("level", "integer", "Level"),
-    ("icode", "varchar", "iCode"),
-    ("iname", "varchar", "iName"),
-    ("direction", "double", "Direction"),
-    ("weight", "double", "Weight"),
-    ("parent", "varchar", "Parent"),
-    ("type", "varchar", "Type"),
-)
+#: compute.framework's columns and their DuckDB types (framework_values fills them).
+FRAMEWORK_COLUMNS = {
+    "level": "integer",
+    "icode": "varchar",
+    "iname": "varchar",
+    "direction": "double",
+    "weight": "double",
+    "parent": "varchar",
+    "type": "varchar",
+}
 GROUP_COLUMNS = "unit_code varchar, year integer, group_name varchar, group_value varchar"
 # DuckDB's CSV dialect for iData, stated rather than sniffed: sniffing costs more than reading
 # a one-year file, and a guess could read a file differently from the careful path.
@@ -67,16 +67,15 @@ def framework_frame(framework: FrameworkFile) -> pl.DataFrame:
     """compute.framework as a polars frame (the numpy engine of the bench and the tests)."""
     import polars as pl
 
-    dtypes = {"integer": pl.Int32, "double": pl.Float64, "varchar": pl.String}
-    return pl.DataFrame(
-        framework_values(framework), schema={c: dtypes[t] for c, t, _ in FRAMEWORK_COLUMNS}
-    )
+    from pipelines.index.arrow_stream import polars_schema
+
+    return pl.DataFrame(framework_values(framework), schema=polars_schema(FRAMEWORK_COLUMNS))
 
 
 def load_framework_table(con: duckdb.DuckDBPyConnection, framework: FrameworkFile) -> None:
     """compute.framework in one statement: each column a list parameter, unnested side by side."""
     values = framework_values(framework)
-    select = ", ".join(f"cast(unnest(${c}) as {t}) as {c}" for c, t, _ in FRAMEWORK_COLUMNS)
+    select = ", ".join(f"cast(unnest(${c}) as {t}) as {c}" for c, t in FRAMEWORK_COLUMNS.items())
     con.execute(f"create table compute.framework as select {select}", values)  # names above
 
 

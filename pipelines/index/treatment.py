@@ -30,7 +30,8 @@ import math
 import numpy as np
 import polars as pl
 
-from pipelines.index.treatment_schema import LOG_COLUMNS, polars_schema
+from pipelines.index.arrow_stream import polars_schema
+from pipelines.index.treatment_schema import LOG_COLUMNS
 
 __all__ = ["skew_type2", "kurt_type2", "passes_skew_kurt", "treat_vector", "treat_coinr"]
 

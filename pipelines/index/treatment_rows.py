@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from pipelines.index.treatment_schema import ROW_COLUMNS, polars_schema
+from pipelines.index.arrow_stream import polars_schema
+from pipelines.index.treatment_schema import ROW_COLUMNS
 
 TREATMENTS = ("none", "coinr")
 

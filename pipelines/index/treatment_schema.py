@@ -2,15 +2,10 @@
 makes (treatment_rows) and, within them, the outlier treatment's log (treatment).
 
 Why DuckDB's names: an untreated compute creates the model's empty table from them directly
-(engine_sql), with no dataframe library loaded; polars_schema gives the same columns to polars.
+(engine_sql), with no dataframe library loaded; arrow_stream.polars_schema gives them to polars.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import polars as pl
 
 #: The log of the treatment, one row per indicator and year.
 LOG_COLUMNS = {
@@ -36,13 +31,6 @@ ROW_COLUMNS = {
     "treatment": "varchar",
     **{c: t for c, t in LOG_COLUMNS.items() if c not in ("year", "icode")},
 }
-
-
-def polars_schema(columns: dict[str, str]) -> dict[str, pl.DataType]:
-    import polars as pl
-
-    types = {"bigint": pl.Int64, "integer": pl.Int32, "double": pl.Float64, "varchar": pl.String}
-    return {column: types[kind] for column, kind in columns.items()}
 
 
 def create_empty(columns: dict[str, str]) -> str:
