@@ -21,6 +21,7 @@ from pipelines.index.method import method_vars
 from pipelines.index.method_run_config import MethodRunConfig
 from pipelines.partitions import run_years, yearly_partitions
 from pipelines.settings import output_home, warehouse_path
+from pipelines.work_folders import mark_used, prune
 
 dbt_project = DbtProject(project_dir=PROJECT_DIR)
 
@@ -61,8 +62,11 @@ def city_index_models(
     # dbt builds in its own process while this one waits on its events: the edition gate's
     # Great Expectations (2-3 s of import taken off the gate's step) and the release report
     # with its matplotlib (0.4-0.5 s off `annual_release`) load meanwhile.
+    target = build_target(dbt_vars)
+    mark_used(target)
+    prune(target.parent)  # only folders no build has used since 24 others
     with imported_meanwhile("great_expectations", "pipelines.release.report"):
-        yield from dbt.cli(args, context=context, target_path=build_target(dbt_vars)).stream()
+        yield from dbt.cli(args, context=context, target_path=target).stream()
 
 
 def build_target(dbt_vars: Mapping[str, Any]) -> Path:

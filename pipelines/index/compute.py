@@ -6,7 +6,6 @@ the city index, and writes every unit, year and code with its value and rank.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from pipelines.index.compute_inputs import InputError, load_inputs
 from pipelines.index.engine_sql import cached_engine, compiled_engine, run_engine
 from pipelines.index.framework_check import FrameworkFile, checked_framework
 from pipelines.settings import output_home
+from pipelines.work_folders import locked, prune, remove_unless_locked
 
 # DuckDB settings of the engine run. Insertion order is never relied on (every sum runs over an
 # ordered list and the output is sorted), which lets DuckDB stream instead of buffering; the
@@ -94,12 +94,11 @@ def compute(
     group_column = config.impute.split(":", 1)[1] if grouped else None
     dbt_vars = {"engine_input": "compute", **config.dbt_vars()}
     workspace = parse_cache(dbt_vars)
-    workspace.mkdir(parents=True, exist_ok=True)
     # The scratch file (only dbt's compile opens it; the engine runs in memory under its name)
     # keeps one path per configuration (a new path would change dbt's profile and force a full
     # parse); the lock keeps two computes with one configuration apart.
-    with (workspace / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(workspace):
+        prune(workspace.parent, remove_unless_locked)  # this one is the most recent: it stays
         warehouse = workspace / "scratch.duckdb"
         warehouse.unlink(missing_ok=True)
         partial = out_dir / "scores.csv.partial"
