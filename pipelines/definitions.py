@@ -13,6 +13,7 @@ from pipelines.index.assets import city_index_models, dbt_project
 from pipelines.index.dbt_resource import CityIndexDbtResource
 from pipelines.ingest.assets import SOURCE_ASSETS, city_registry, index_framework
 from pipelines.ingest.raw_checks import RAW_CHECKS
+from pipelines.ingest.reference_tables import REFERENCE_CHECKS
 from pipelines.release.assets import annual_release
 from pipelines.resources import WarehouseResource
 from pipelines.settings import apply_environment_defaults
@@ -27,8 +28,9 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 INGEST_ASSETS = [city_registry, index_framework, *SOURCE_ASSETS]
 BUILD_ASSETS = [city_index_models, index_analysis]
 # The raw checks run (blocking) at the head of every build, without their ingest assets: a bad
-# raw table of any year the build reads stops the run before dbt starts.
-RAW_DATA_CHECKS = dg.AssetSelection.checks(*RAW_CHECKS)
+# raw table of any year the build reads, or a registry or framework table older than its file,
+# stops the run before dbt starts.
+RAW_DATA_CHECKS = dg.AssetSelection.checks(*RAW_CHECKS, *REFERENCE_CHECKS)
 
 ingest_job = dg.define_asset_job(
     "ingest",
@@ -83,7 +85,7 @@ def edition_after_annual_ingest(context: dg.RunStatusSensorContext):
 
 defs = dg.Definitions(
     assets=[*INGEST_ASSETS, *BUILD_ASSETS, annual_release],
-    asset_checks=[edition_gate, indicator_audit, *RAW_CHECKS],
+    asset_checks=[edition_gate, indicator_audit, *RAW_CHECKS, *REFERENCE_CHECKS],
     jobs=[ingest_job, build_job, annual_edition_job],
     schedules=[annual_ingest_schedule],
     sensors=[edition_after_annual_ingest],

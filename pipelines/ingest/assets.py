@@ -11,7 +11,6 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from pipelines.errors import EXIT_CODE_METADATA, USAGE, as_dagster_failure
-from pipelines.index.framework_check import load_framework
 from pipelines.ingest.landing import (
     SOURCE_TABLES,
     batch_is_synthetic,
@@ -22,11 +21,12 @@ from pipelines.ingest.landing import (
 )
 from pipelines.ingest.plan import plan_source
 from pipelines.ingest.progress import SourceRun, console_shows, source_run
+from pipelines.ingest.reference_tables import reference_table
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
 from pipelines.registry import load_cities, unknown_cities_message
 from pipelines.resources import transaction
-from pipelines.settings import FRAMEWORK_CSV, landing_dir
+from pipelines.settings import landing_dir
 from pipelines.sources.catalog import SPECS
 from pipelines.sources.http import resolve_mode
 from pipelines.sources.spec import SourceSpec
@@ -65,7 +65,7 @@ def _replace_table(warehouse: DuckDBResource, table: str, frame: pl.DataFrame) -
 )
 def city_registry(warehouse: DuckDBResource) -> dg.MaterializeResult:
     with as_dagster_failure():
-        cities = load_cities()
+        cities = reference_table("cities")
     _replace_table(warehouse, "cities", cities)
     return dg.MaterializeResult(metadata=table_metadata({"cities": cities.height}, cities))
 
@@ -80,23 +80,7 @@ def city_registry(warehouse: DuckDBResource) -> dg.MaterializeResult:
 )
 def index_framework(warehouse: DuckDBResource) -> dg.MaterializeResult:
     with as_dagster_failure():
-        checked = load_framework(FRAMEWORK_CSV)
-    framework = checked.rename(
-        {
-            "Level": "level",
-            "iCode": "icode",
-            "iName": "iname",
-            "Direction": "direction",
-            "Weight": "weight",
-            "Parent": "parent",
-            "Type": "type",
-            "iName_zh": "iname_zh",
-        }
-    )
-    if "iname_zh" not in framework.columns:  # optional: the report falls back to iName
-        framework = framework.with_columns(pl.lit(None, pl.String).alias("iname_zh"))
-    # The file's order is the framework's order (pillars in the mart and the report).
-    framework = framework.with_row_index("position", offset=1)
+        framework = reference_table("framework")
     _replace_table(warehouse, "framework", framework)
     return dg.MaterializeResult(metadata=table_metadata({"framework": framework.height}, framework))
 
