@@ -335,10 +335,10 @@ def test_unknown_city_in_a_run_is_shown_in_the_ui_and_the_cli(home: Path, manife
 
 
 def test_bad_framework_csv_is_refused_by_its_asset(home: Path, manifest, tmp_path, monkeypatch):
-    from pipelines.ingest import assets as ingest_assets
+    from pipelines.ingest import reference_tables
 
     bad = write(tmp_path / "framework.csv", FRAMEWORK.replace("0.5", "-0.5"))
-    monkeypatch.setattr(ingest_assets, "FRAMEWORK_CSV", bad)
+    monkeypatch.setattr(reference_tables, "FRAMEWORK_CSV", bad)
     cli.apply_environment_defaults()
     with pytest.raises(cli.CommandFailed) as failed:
         cli.ingest(2024, ["curated"])
