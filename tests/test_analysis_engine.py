@@ -17,24 +17,14 @@ from pipelines.analysis.engine_numpy import (
     normalise,
     rank_desc,
 )
+from pipelines.index.compute import read_framework
+from pipelines.index.compute_inputs import framework_frame
 from tests.reference_data import COINR_ASEM_DIR as COINR
 
 
 @pytest.fixture(scope="module")
 def asem():
-    meta = pl.read_csv(COINR / "inputs_iMeta.csv")
-    framework = meta.rename(
-        {
-            "Level": "level",
-            "iCode": "icode",
-            "iName": "iname",
-            "Direction": "direction",
-            "Weight": "weight",
-            "Parent": "parent",
-            "Type": "type",
-        }
-    ).select("level", "icode", "iname", "direction", "weight", "parent", "type")
-    fw = compile_framework(framework)
+    fw = compile_framework(framework_frame(read_framework(COINR / "inputs_iMeta.csv")))
     data = pl.read_csv(COINR / "inputs_iData.csv")
     units = data["uCode"].to_list()
     values = data.select(fw.indicator_codes).to_numpy().astype(float)
