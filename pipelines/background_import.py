@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,13 +25,21 @@ def _import_quietly(modules: tuple[str, ...]) -> None:
 
 
 @contextmanager
-def imported_meanwhile(*modules: str) -> Iterator[None]:
-    """Import `modules`, in order, on a thread during the block; the block's end waits for it."""
+def imported_meanwhile(*modules: str, switch_interval: float | None = None) -> Iterator[None]:
+    """Import `modules`, in order, on a thread during the block; the block's end waits for it.
+
+    `switch_interval` (seconds) shortens the interpreter's switch interval for the block: a
+    block that often returns from C code that released the lock (DuckDB statements) then gets
+    it back within that time rather than the default 5 ms."""
     thread = threading.Thread(
         target=_import_quietly, args=(modules,), name=f"import {', '.join(modules)}", daemon=True
     )
+    previous_interval = sys.getswitchinterval()
+    if switch_interval is not None:
+        sys.setswitchinterval(switch_interval)
     thread.start()
     try:
         yield
     finally:
         thread.join()
+        sys.setswitchinterval(previous_interval)

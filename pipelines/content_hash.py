@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Sequence
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from pipelines.sql_names import quote_identifier
+
+if TYPE_CHECKING:  # compute reads files_digest without importing the duckdb package
+    import duckdb
 
 #: The key of a table without a year column: its rows are fingerprinted whole.
 WHOLE_TABLE = "all"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from pipelines.background_import import imported_meanwhile
 
 
@@ -16,3 +18,10 @@ def test_every_module_is_imported_when_the_block_ends() -> None:
     assert "colorsys" in sys.modules
     assert "wave" in sys.modules  # after a module that failed
     assert "no_such_module_here" not in sys.modules
+
+
+def test_the_switch_interval_is_short_during_the_block_and_restored_after() -> None:
+    before = sys.getswitchinterval()
+    with imported_meanwhile("colorsys", switch_interval=0.0001):
+        assert sys.getswitchinterval() == pytest.approx(0.0001)  # kept in microseconds
+    assert sys.getswitchinterval() == before

@@ -1,6 +1,7 @@
 """compute runs the engine as dbt compiled it, directly on DuckDB (pipelines.index.engine_sql):
-the same tables as `dbt run` makes, a compile that follows the vars and the project, and a
-typed fast read that gives the same frame as the careful one."""
+the same tables as `dbt run` makes, a compile that follows the vars and the project (and dbt's
+versions), a failing model named as dbt names it, and a typed fast read that gives the same
+frame as the careful one."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import polars as pl
 import pytest
 
 from pipelines.errors import InputRefused
+from pipelines.index import duckdb_native
 from pipelines.index.compute import EngineConfig, read_framework
 from pipelines.index.compute_inputs import (
     indicator_codes,
@@ -20,8 +22,13 @@ from pipelines.index.compute_inputs import (
     load_inputs,
     read_data_checked,
 )
-from pipelines.index.dbt_runner import run_dbt
-from pipelines.index.engine_sql import compiled_engine, project_fingerprint, run_engine
+from pipelines.index.dbt_runner import DBT_DISTRIBUTIONS, DbtRunError, dbt_versions, run_dbt
+from pipelines.index.engine_sql import (
+    EngineNode,
+    compiled_engine,
+    project_fingerprint,
+    run_engine,
+)
 from tests.reference_data import COINR_ASEM_DIR as COINR
 
 META = COINR / "inputs_iMeta.csv"
@@ -133,3 +140,41 @@ def test_a_number_the_fast_read_accepts_reads_the_same_on_the_careful_path(
     careful = read_data_checked(data, ["x"])[0].sort("unit_code", "year")
     assert fast is not None, cell
     assert fast.equals(careful), (cell, fast, careful)
+
+
+def engine_node(name: str, code: str) -> EngineNode:
+    return EngineNode(
+        name=name,
+        relation=f"engine.{name}",
+        schema="engine",
+        materialized="table",
+        language="sql",
+        code=code,
+        config={},
+        depends_on=(),
+    )
+
+
+@pytest.mark.parametrize("profiled", [False, True])
+def test_a_failing_model_is_named_whether_run_as_one_script_or_one_by_one(
+    profiled: bool,
+) -> None:
+    nodes = [
+        engine_node("eng_first", "select 1 as x"),
+        engine_node("eng_broken", "select x from engine.no_such_table"),
+        engine_node("eng_after", "select 2 as x"),
+    ]
+    timings: dict[str, float] | None = {} if profiled else None
+    with duckdb_native.connect() as con:
+        failure = r"dbt run failed: eng_broken: error: .*no_such_table"
+        with pytest.raises(DbtRunError, match=failure):
+            run_engine(con, nodes, timings)
+        assert con.execute("select x from engine.eng_first").fetchall() == [(1,)]
+        run_engine(con, [nodes[0], nodes[2]], timings)  # the script of the others runs whole
+        assert con.execute("select x from engine.eng_after").fetchall() == [(2,)]
+
+
+def test_dbt_versions_are_the_installed_distributions() -> None:
+    from importlib.metadata import version
+
+    assert dbt_versions() == [version(name) for name in DBT_DISTRIBUTIONS]

@@ -11,9 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from pipelines.background_import import imported_meanwhile
+from pipelines.index import duckdb_native
 from pipelines.index.compute_inputs import InputError, load_inputs
 from pipelines.index.engine_sql import cached_engine, compiled_engine, run_engine
 from pipelines.index.framework_check import FrameworkFile, checked_framework
@@ -27,6 +26,10 @@ from pipelines.work_folders import locked, prune, remove_unless_locked
 # 400: without pyarrow's batches the whole run peaks at about 710 MB with it (COINr's process:
 # 848 MB) and spills less (at 400 MB: 600-640 MB, the engine models 0.3-0.5 s slower).
 ENGINE_SETTINGS = {"preserve_insertion_order": "false", "memory_limit": "'550MB'"}
+
+# The interpreter's switch interval (s) while polars loads beside the engine: 0.1 ms, not the
+# default 5 ms, measured 7 ms faster on a one-year run (bench/README.md).
+IMPORT_SWITCH_INTERVAL = 0.0001
 
 __all__ = ["EngineConfig", "InputError", "compute", "read_framework"]
 
@@ -58,12 +61,12 @@ def read_framework(path: Path) -> FrameworkFile:
     return checked_framework(path)
 
 
-def engine_connection(warehouse: Path, spill: Path) -> duckdb.DuckDBPyConnection:
+def engine_connection(warehouse: Path, spill: Path) -> duckdb_native.Connection:
     """An in-memory database under the scratch file's catalog name (the name in dbt's compiled
     SQL), spilling to `spill` beyond the memory limit. The engine's tables are read once and
     dropped: writing them to a file (compressed, checkpointed) cost a 5,000 x 20 panel about
     1.5 s of 9, for no use."""
-    con = duckdb.connect(config={"temp_directory": str(spill)})
+    con = duckdb_native.connect(config={"temp_directory": str(spill)})
     catalog = warehouse.stem
     if not catalog.isidentifier():
         raise ValueError(f"scratch file name {warehouse.name} is not a plain identifier")
@@ -105,21 +108,21 @@ def compute(
         try:
             nodes = cached_engine(dbt_vars, workspace)
             if nodes is None:  # dbt compiles, once, against a file holding the sources
-                with duckdb.connect(str(warehouse)) as con:
+                with duckdb_native.connect(str(warehouse)) as con:
                     load_inputs(con, framework, data_path, group_column)
                 nodes = compiled_engine(warehouse, dbt_vars, workspace)
             target = out_dir / "scores.csv"
-            with engine_connection(warehouse, workspace / "spill") as con:
+            # The writer's polars (0.07-0.1 s of CPU to import) loads on the other core while
+            # DuckDB starts, reads the data and runs the engine, all without the interpreter
+            # lock. The engine's models go to DuckDB as one script (run_engine), and the short
+            # switch interval gives the lock back within 0.1 ms after each statement.
+            with (
+                imported_meanwhile("polars", switch_interval=IMPORT_SWITCH_INTERVAL),
+                engine_connection(warehouse, workspace / "spill") as con,
+            ):
                 has_time = load_inputs(con, framework, data_path, group_column)
-                # The writer's polars (0.07 s to import) loads on another core while DuckDB
-                # aggregates and ranks (eng_ranked, the one long model, run without the
-                # interpreter lock). Loaded sooner, it would slow each short statement before
-                # it: every return from DuckDB waits for the lock.
-                ranked = next(i for i, node in enumerate(nodes) if node.name == "eng_ranked")
-                run_engine(con, nodes[:ranked])
-                with imported_meanwhile("polars"):
-                    run_engine(con, nodes[ranked:])
-                from pipelines.index.scores_csv import write_scores
+                run_engine(con, nodes)
+                from pipelines.index.scores_csv import write_scores  # waits for the import
 
                 out_dir.mkdir(parents=True, exist_ok=True)
                 write_scores(con, partial, has_time)

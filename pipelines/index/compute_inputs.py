@@ -15,9 +15,8 @@ import csv
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
 from pipelines.errors import InputRefused
+from pipelines.index.duckdb_native import Connection, Error
 from pipelines.index.framework_check import FrameworkFile, number, parent_code
 from pipelines.sql_names import quote_identifier
 
@@ -72,7 +71,7 @@ def framework_frame(framework: FrameworkFile) -> pl.DataFrame:
     return pl.DataFrame(framework_values(framework), schema=polars_schema(FRAMEWORK_COLUMNS))
 
 
-def load_framework_table(con: duckdb.DuckDBPyConnection, framework: FrameworkFile) -> None:
+def load_framework_table(con: Connection, framework: FrameworkFile) -> None:
     """compute.framework in one statement: each column a list parameter, unnested side by side."""
     values = framework_values(framework)
     select = ", ".join(f"cast(unnest(${c}) as {t}) as {c}" for c, t in FRAMEWORK_COLUMNS.items())
@@ -88,9 +87,7 @@ def csv_header(path: Path) -> list[str] | None:
         return None
 
 
-def load_data_fast(
-    con: duckdb.DuckDBPyConnection, path: Path, indicators: list[str]
-) -> bool | None:
+def load_data_fast(con: Connection, path: Path, indicators: list[str]) -> bool | None:
     """compute.data read by DuckDB and checked in SQL; True when the file has a Time column.
     None (and no table) when the file is not plainly regular, so that read_data_checked decides.
     """
@@ -118,7 +115,7 @@ def load_data_fast(
             f" from read_csv($path, {CSV_DIALECT}, columns = $columns, nullstr = ['NA', ''])",
             {"path": str(path), "columns": columns},
         )
-    except duckdb.Error:
+    except Error:
         return None  # not parsed as the stated dialect and types: the careful path says why
     not_finite = " or ".join(f"not isfinite({quote_identifier(code)})" for code in indicators)
     ((rows, irregular, repeated),) = con.execute(
@@ -251,7 +248,7 @@ def read_groups(path: Path, column: str) -> pl.DataFrame:
 
 
 def load_inputs(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     framework: FrameworkFile,
     data_path: Path,
     group_column: str | None,

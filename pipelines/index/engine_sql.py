@@ -16,14 +16,12 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from pipelines.content_hash import files_digest
-from pipelines.index.dbt_runner import DbtRunError
+from pipelines.index.dbt_runner import DbtRunError, dbt_versions
+from pipelines.index.duckdb_native import Connection, Error
 from pipelines.index.treatment_schema import ROW_COLUMNS, create_empty
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -49,7 +47,7 @@ class EngineNode:
 def project_fingerprint(dbt_vars: dict[str, object]) -> str:
     """Hash of the vars, dbt's versions and every project file: a change compiles again."""
     digest = hashlib.sha256(json.dumps(dbt_vars, sort_keys=True).encode())
-    digest.update(version("dbt-core").encode() + version("dbt-duckdb").encode())
+    digest.update("".join(dbt_versions()).encode())
     digest.update(files_digest(PROJECT_DIR, PROJECT_INPUTS).encode())
     return digest.hexdigest()
 
@@ -133,48 +131,72 @@ def compiled_engine(
 
 
 def run_engine(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     nodes: list[EngineNode],
     timings: dict[str, float] | None = None,
 ) -> None:
     """Create every engine relation on this connection, as dbt run would; a failing model
     raises DbtRunError naming it, as a dbt run does. timings, when given, gets each model's
-    seconds (the bench's profile)."""
+    seconds (the bench's profile), and the models then run one statement at a time."""
+    for schema in sorted({node.schema for node in nodes}):  # once each, not once per model
+        con.execute(f"create schema if not exists {schema}")  # names from dbt's manifest
+    script: list[tuple[EngineNode, str]] = []
     for node in nodes:
+        statement = node_statement(node)
+        if timings is None and statement is not None:
+            script.append((node, statement))
+            continue
+        run_script(con, script)
+        script = []
         started = time.perf_counter()
-        try:
-            make_node(con, node)
-        except duckdb.Error as error:
-            raise DbtRunError(f"dbt run failed: {node.name}: error: {error}") from error
+        if statement is None:
+            make_python_model(con, node)
+        else:
+            run_script(con, [(node, statement)])
         if timings is not None:
             timings[node.name] = time.perf_counter() - started
+    run_script(con, script)
 
 
-def make_node(con: duckdb.DuckDBPyConnection, node: EngineNode) -> None:
-    """One model with its declared materialisation (relation names come from dbt's manifest)."""
-    con.execute(f"create schema if not exists {node.schema}")
+def node_statement(node: EngineNode) -> str | None:
+    """The statement that makes `node` with its declared materialisation (relation names come
+    from dbt's manifest), or None for a Python model that runs in Python. Untreated, the one
+    Python model (eng_treatment) is an empty table: made from its columns, without polars."""
     if node.language == "python":
-        make_python_model(con, node)
-        return
+        if node.name != "eng_treatment":
+            raise RuntimeError(f"{node.name}: no direct runner for this Python model")
+        if node.config["treat"] != "none":
+            return None
+        return f"create or replace table {node.relation} ({create_empty(ROW_COLUMNS)})"
     kind = {"view": "view", "table": "table"}.get(node.materialized)
     if kind is None:
         raise RuntimeError(f"{node.name}: materialisation {node.materialized} not supported")
-    con.execute(f"create or replace {kind} {node.relation} as (\n{node.code}\n)")
+    return f"create or replace {kind} {node.relation} as (\n{node.code}\n)"
 
 
-def make_python_model(con: duckdb.DuckDBPyConnection, node: EngineNode) -> None:
-    """The engine's one Python model, eng_treatment, by the function its dbt model calls.
-    Untreated, its table is empty: made from its columns, without loading polars."""
-    if node.name != "eng_treatment":
-        raise RuntimeError(f"{node.name}: no direct runner for this Python model")
-    if node.config["treat"] == "none":
-        con.execute(f"create or replace table {node.relation} ({create_empty(ROW_COLUMNS)})")
+def run_script(con: Connection, script: list[tuple[EngineNode, str]]) -> None:
+    """The models' statements as one script: one call into DuckDB and one return to Python,
+    which matters while polars loads on another thread (every return waits for the
+    interpreter lock). On a failure they run again one at a time (each replaces what it makes)
+    so that the error names the model at fault."""
+    if not script:
         return
+    try:
+        con.execute(";\n".join(statement for _, statement in script))
+    except Error as script_error:
+        for node, statement in script:
+            try:
+                con.execute(statement)
+            except Error as error:
+                raise DbtRunError(f"dbt run failed: {node.name}: error: {error}") from error
+        raise script_error
+
+
+def make_python_model(con: Connection, node: EngineNode) -> None:
+    """The engine's treated eng_treatment, by the function its dbt model calls."""
     from pipelines.index.arrow_stream import create_table, frame_of
     from pipelines.index.treatment_rows import treatment_rows
 
     (imputed,) = (d for d in node.depends_on if d.endswith('"eng_imputed"'))
-    rows = treatment_rows(
-        node.config["treat"], lambda: frame_of(con.sql(f"select * from {imputed}"))
-    )
+    rows = treatment_rows(node.config["treat"], lambda: frame_of(con, f"select * from {imputed}"))
     create_table(con, node.relation, rows)

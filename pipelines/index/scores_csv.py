@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from pipelines.index.arrow_stream import frame_of
+from pipelines.index.duckdb_native import Connection
 
 COLUMNS = ("uCode", "Time", "iCode", "Level", "value", "rank")
 # Rows of one chunk: large enough that a chunk's query costs little, small enough that its
@@ -23,7 +23,7 @@ COLUMNS = ("uCode", "Time", "iCode", "Level", "value", "rank")
 CHUNK_ROWS = 500_000
 
 
-def chunks(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[int]]]:
+def chunks(con: Connection) -> list[tuple[int, list[int]]]:
     """(year, code numbers) of each chunk, in the file's order (year, level, code): whole
     (year, code) groups, up to CHUNK_ROWS rows, never across a year."""
     groups = con.execute(
@@ -41,12 +41,12 @@ def chunks(con: duckdb.DuckDBPyConnection) -> list[tuple[int, list[int]]]:
     return planned
 
 
-def names(con: duckdb.DuckDBPyConnection, query: str) -> pl.Series:
+def names(con: Connection, query: str) -> pl.Series:
     """The one text column of `query`, in its order (numbers 1, 2, ... are positions 0, 1, ...)."""
     return pl.Series([name for (name,) in con.execute(query).fetchall()], dtype=pl.String)
 
 
-def write_scores(con: duckdb.DuckDBPyConnection, path: Path, has_time: bool) -> None:
+def write_scores(con: Connection, path: Path, has_time: bool) -> None:
     """scores.csv: every unit, year and code with value and rank, sorted by year, level, code
     and unit (eng_units and eng_codes number units and codes in the order of their text, so
     the numbers sort as the text). Units and codes are named by position in their lists:
@@ -57,13 +57,12 @@ def write_scores(con: duckdb.DuckDBPyConnection, path: Path, has_time: bool) -> 
         out.write((",".join(COLUMNS) + "\n").encode())  # the header, rows or none
         for year, code_ids in chunks(con):
             rows = frame_of(
-                con.sql(
-                    "select unit_id - 1 as unit_index, code_id - 1 as code_index,"
-                    " cast(level as integer) as Level, value, cast(rank as bigint) as rank"
-                    " from engine.eng_ranked where year = $year and list_contains($codes, code_id)"
-                    " order by level, code_id, unit_id",
-                    params={"year": year, "codes": code_ids},
-                )
+                con,
+                "select unit_id - 1 as unit_index, code_id - 1 as code_index,"
+                " cast(level as integer) as Level, value, cast(rank as bigint) as rank"
+                " from engine.eng_ranked where year = $year and list_contains($codes, code_id)"
+                " order by level, code_id, unit_id",
+                {"year": year, "codes": code_ids},
             )
             named = pl.DataFrame(
                 {
