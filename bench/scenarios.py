@@ -237,7 +237,7 @@ def incremental(n_units: int, n_years: int, work: Path, reps: int = 2) -> dict:
     meta, data_all = write_inputs(panel, folder / "all")
     _, data_new = write_inputs(panel, folder / "new", years=[panel.years[-1]])
     # One untimed run compiles the engine for this configuration (as any later run finds it),
-    # then the backfill and the new year alternate, twice; medians.
+    # then the backfill and the new year alternate, `reps` times; medians.
     _compute_child(meta, data_new, folder / "warm", "minmax")
     fulls, ones = [], []
     for _ in range(reps):
