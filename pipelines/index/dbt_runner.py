@@ -87,11 +87,9 @@ def dbt_versions() -> list[str]:
     found: dict[str, list[str]] = {name: [] for name in DBT_DISTRIBUTIONS}
     for folder in folders:
         for entry in os.listdir(Path(folder).parent):
-            stem, dot, suffix = entry.rpartition(".")
-            name, dash, version = stem.partition("-")
-            key = name.replace("_", "-").lower()
-            if suffix == "dist-info" and dash and key in found:
-                found[key].append(version)
+            if entry.endswith(".dist-info"):
+                name, _, version = entry.removesuffix(".dist-info").partition("-")
+                found.get(name.replace("_", "-").lower(), []).append(version)
     if all(len(versions) == 1 for versions in found.values()):
         return [found[name][0] for name in DBT_DISTRIBUTIONS]
     from importlib.metadata import version

@@ -7,12 +7,12 @@ compute uses none of that layer: it executes statements with parameters, fetches
 reads results as Arrow streams, all of which the native module does itself. Its connections
 and errors are the very objects the package re-exports, so `duckdb.Error` catches them.
 
-Two things stay with the package: `arrow_result` calls the native result's Arrow export, the
-one call the package's own relations make for `__arrow_c_stream__` (duckdb/_seam.py:
-`con._submit(sql, values, "stream")`), so it is tied to the pinned duckdb (pyproject.toml);
-and a statement can scan a Python object (a polars frame) only once the package has taught the
-native module how (`allow_python_scans`), which the paths that need it (treatment, the careful
-read of an irregular file) call first.
+Two ties to the package remain. `arrow_result` makes the one call the package's relations make
+for `__arrow_c_stream__` (duckdb/_seam.py: `con._submit(sql, values, "stream")`), a private
+call, so this module follows the pinned duckdb (pyproject.toml; tests/test_engine_sql.py runs
+it). And a statement can scan a Python object (a polars frame) only once the package has
+taught the native module how: `allow_python_scans`, called first by the paths that need it
+(the treatment, the careful read of an irregular file).
 """
 
 from __future__ import annotations

@@ -140,22 +140,31 @@ def run_engine(
     seconds (the bench's profile), and the models then run one statement at a time."""
     for schema in sorted({node.schema for node in nodes}):  # once each, not once per model
         con.execute(f"create schema if not exists {schema}")  # names from dbt's manifest
+    if timings is not None:
+        for node in nodes:
+            started = time.perf_counter()
+            run_node(con, node)
+            timings[node.name] = time.perf_counter() - started
+        return
     script: list[tuple[EngineNode, str]] = []
     for node in nodes:
         statement = node_statement(node)
-        if timings is None and statement is not None:
-            script.append((node, statement))
-            continue
-        run_script(con, script)
-        script = []
-        started = time.perf_counter()
-        if statement is None:
+        if statement is None:  # a Python model: the statements before it run first
+            run_script(con, script)
+            script = []
             make_python_model(con, node)
         else:
-            run_script(con, [(node, statement)])
-        if timings is not None:
-            timings[node.name] = time.perf_counter() - started
+            script.append((node, statement))
     run_script(con, script)
+
+
+def run_node(con: Connection, node: EngineNode) -> None:
+    """One model, alone."""
+    statement = node_statement(node)
+    if statement is None:
+        make_python_model(con, node)
+    else:
+        run_script(con, [(node, statement)])
 
 
 def node_statement(node: EngineNode) -> str | None:
