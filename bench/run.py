@@ -157,11 +157,23 @@ def goals(results: dict) -> list[dict]:
         f"< 8 (>= 3x faster than COINr {COINR['engine_5000x20_s']} s)",
         lambda v: v < 8,
     )
+    # COINr's peak, measured beside compute in this run when it could be (the coinr scenario:
+    # its whole process, as issue 15 states the goal); the older constant otherwise.
+    beside = next(
+        (
+            panel["coinr_peak_rss_mb"]
+            for panel in results.get("coinr", {}).get("panels", [])
+            if (panel["units"], panel["years"]) == (5000, 20)
+        ),
+        None,
+    )
+    coinr_mb = beside or COINR["engine_5000x20_mb"]
+    source = "COINr process, measured beside" if beside else "COINr, earlier constant"
     add(
         "engine 5,000 x 20 peak memory (MB)",
         big and big["compute_peak_rss_mb"],
-        f"< {COINR['engine_5000x20_mb']} (COINr)",
-        lambda v: v < COINR["engine_5000x20_mb"],
+        f"< {coinr_mb:.0f} ({source})",
+        lambda v: v < coinr_mb,
     )
     sizes = engine.get("sizes", [])
     add(
