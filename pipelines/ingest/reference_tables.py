@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from pipelines.index.framework_check import load_framework
+from pipelines.index.framework_check import META_COLUMNS, load_framework
 from pipelines.registry import CITIES_CSV, load_cities
 from pipelines.settings import FRAMEWORK_CSV
 
@@ -30,16 +30,7 @@ def framework_table(path: Path) -> pl.DataFrame:
     `position`, the file's order (the pillars' order in the mart and the report)."""
     checked = load_framework(path)
     framework = checked.rename(
-        {
-            "Level": "level",
-            "iCode": "icode",
-            "iName": "iname",
-            "Direction": "direction",
-            "Weight": "weight",
-            "Parent": "parent",
-            "Type": "type",
-            "iName_zh": "iname_zh",
-        }
+        {column: column.lower() for column in (*META_COLUMNS, "iName_zh")}, strict=False
     )
     if "iname_zh" not in framework.columns:  # optional: the report falls back to iName
         framework = framework.with_columns(pl.lit(None, pl.String).alias("iname_zh"))
@@ -50,7 +41,8 @@ REFERENCE_TABLES = ("cities", "framework")
 
 
 def reference_file(name: str) -> Path:
-    """The file a reference table is made from."""
+    """The file a reference table is made from (looked up on each call: tests point it
+    elsewhere)."""
     return {"cities": CITIES_CSV, "framework": FRAMEWORK_CSV}[name]
 
 
